@@ -1,0 +1,3 @@
+"""ParcoursPro GraphQL API."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,179 @@
+"""The Starlette application: /graphql (+ self-hosted GraphiQL in development), /health, static assets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from parcourspro_gql.auth.viewer import Viewer
+from parcourspro_gql.config import Settings, load_settings
+from parcourspro_gql.db import Database
+from parcourspro_gql.loaders import Loaders
+from parcourspro_gql.logs import configure_logging, request_id_var
+from parcourspro_gql.mail.dispatcher import Dispatcher
+from parcourspro_gql.mail.sender import Sender, sender_from_url
+from parcourspro_gql.schema.context import Context
+from parcourspro_gql.schema.schema import build_schema
+
+log = logging.getLogger("parcourspro_gql.app")
+access_log = logging.getLogger("parcourspro_gql.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+@cache
+def graphiql_html() -> str:
+    return resources.files("parcourspro_gql").joinpath("static/graphiql/graphiql.html").read_text("utf-8")
+
+
+class RequestIdMiddleware:
+    """Gives each HTTP request an id (the caller's X-Request-ID when sane), in logs and in the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
+            request_id_var.reset(token)
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """strawberry's ASGI view with our context, no queries over GET, and GraphiQL from our own assets."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        super().__init__(
+            build_schema(production=settings.is_production),
+            graphql_ide=None if settings.is_production else "graphiql",
+            allow_queries_via_get=False,
+        )
+        self.settings = settings
+        self.db = db
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_html())
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        client = request.client.host if request.client else "unknown"
+        viewer = Viewer.anonymous(client)
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            db=self.db,
+            viewer=viewer,
+            loaders=Loaders(self.db),
+            request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    mail_sender: Sender | None = None,
+) -> Starlette:
+    """The ASGI application. `db` and `mail_sender` default to what `settings` name."""
+    settings = settings or load_settings()
+    database = db or Database.from_url(settings.database_url, settings)
+    graphql = GraphQLApp(settings, database)
+
+    async def health(_: Request) -> JSONResponse:
+        try:
+            async with database.read() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as error:
+            log.warning("health check failed", extra={"error": repr(error)})
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "dialect": database.dialect})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task: asyncio.Task[Any] | None = None
+        if settings.mail_dispatch:
+            dispatcher = Dispatcher(
+                database,
+                mail_sender or sender_from_url(settings.mail_url),
+                settings.mail_from,
+                max_attempts=settings.mail_max_attempts,
+            )
+            task = asyncio.create_task(dispatcher.run_forever(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            if db is None:
+                await database.dispose()
+
+    routes: list[Any] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    if not settings.is_production:
+        routes.append(Mount("/static", StaticFiles(packages=[("parcourspro_gql", "static")]), name="static"))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = database
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+_app: Starlette | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `parcourspro_gql.app:app` for uvicorn, built on first access so that importing this module reads no
+    # environment and opens nothing.
+    global _app
+    if name == "app":
+        if _app is None:
+            settings = load_settings()
+            configure_logging(settings.log_level)
+            _app = create_app(settings)
+        return _app
+    raise AttributeError(name)

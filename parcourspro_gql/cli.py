@@ -1,0 +1,199 @@
+"""The `parcourspro-gql` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from parcourspro_gql.config import ConfigError, Settings, load_settings
+from parcourspro_gql.db import Database
+from parcourspro_gql.logs import configure_logging
+
+log = logging.getLogger("parcourspro_gql.cli")
+
+
+def _database(settings: Settings) -> Database:
+    if settings.is_sqlite:
+        # The default SQLite file lives under var/: make sure the folder exists.
+        path = settings.database_url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return Database.from_url(settings.database_url, settings)
+
+
+async def _migrate(settings: Settings) -> None:
+    from parcourspro_gql.migrate import upgrade
+
+    db = _database(settings)
+    try:
+        await upgrade(db.engine)
+    finally:
+        await db.dispose()
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    asyncio.run(_migrate(settings))
+    print("Base de données à jour.")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.no_mail_dispatch:
+        os.environ["PARCOURSPRO_MAIL_DISPATCH"] = "false"
+    uvicorn.run(
+        "parcourspro_gql.app:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
+    return 0
+
+
+async def _seed(settings: Settings) -> bool:
+    from parcourspro_gql.seed import seed_demo
+
+    db = _database(settings)
+    try:
+        return await seed_demo(db)
+    finally:
+        await db.dispose()
+
+
+def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
+    from parcourspro_gql.seed import DEMO_LOGINS, DEMO_PASSWORD
+
+    created = asyncio.run(_seed(settings))
+    print("Données de démonstration créées." if created else "Données de démonstration déjà présentes.")
+    print(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
+    for login in DEMO_LOGINS:
+        print(f"  {login.email:34} {login.role}")
+    return 0
+
+
+async def _worker(settings: Settings, once: bool) -> int:
+    from parcourspro_gql.mail.dispatcher import Dispatcher
+    from parcourspro_gql.mail.sender import sender_from_url
+
+    db = _database(settings)
+    dispatcher = Dispatcher(
+        db, sender_from_url(settings.mail_url), settings.mail_from, max_attempts=settings.mail_max_attempts
+    )
+    try:
+        if once:
+            report = await dispatcher.run_once()
+            print(f"{report.sent} envoyé(s), {report.failed} en échec.")
+            return 0
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        import signal
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        log.info("mail worker started", extra={"worker": dispatcher.worker_id})
+        await dispatcher.run_forever(stop)
+        return 0
+    finally:
+        await db.dispose()
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_worker(settings, args.once))
+
+
+def cmd_export_schema(_: Settings | None, args: argparse.Namespace) -> int:
+    from parcourspro_gql.schema.export import export_sdl
+
+    sdl = export_sdl()
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+        print(f"Schéma écrit dans {args.output}.")
+    return 0
+
+
+async def _create_manager(settings: Settings, args: argparse.Namespace) -> int:
+    from parcourspro_gql.domain import accounts
+    from parcourspro_gql.domain.errors import DomainError
+
+    db = _database(settings)
+    try:
+        async with db.transaction() as session:
+            account = await accounts.create_manager(
+                session,
+                email=args.email,
+                password=args.password,
+                first_name=args.first_name,
+                last_name=args.last_name,
+            )
+    except DomainError as error:
+        print(f"Refusé ({error.code.value}) : {error.message}", file=sys.stderr)
+        return 2
+    finally:
+        await db.dispose()
+    print(f"Gestionnaire créé : {account.email} (id {account.id}).")
+    return 0
+
+
+def cmd_create_manager(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_create_manager(settings, args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parcourspro-gql", description="ParcoursPro GraphQL API.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--no-mail-dispatch", action="store_true", help="leave email delivery to `parcourspro-gql worker`"
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="apply the database migrations").set_defaults(handler=cmd_migrate)
+    commands.add_parser("seed-demo", help="load the demo data (once)").set_defaults(handler=cmd_seed_demo)
+
+    worker = commands.add_parser("worker", help="deliver the email outbox")
+    worker.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    worker.set_defaults(handler=cmd_worker)
+
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL (sorted)")
+    export.add_argument("--output", default="schema.graphql", help="file, or - for standard output")
+    export.set_defaults(handler=cmd_export_schema, needs_settings=False)
+
+    manager = commands.add_parser("create-manager", help="create a Cap Métiers manager account")
+    manager.add_argument("--email", required=True)
+    manager.add_argument("--password", required=True)
+    manager.add_argument("--first-name", required=True)
+    manager.add_argument("--last-name", required=True)
+    manager.set_defaults(handler=cmd_create_manager)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings: Settings | None = None
+    if getattr(args, "needs_settings", True):
+        try:
+            settings = load_settings()
+        except ConfigError as error:
+            print(f"Configuration invalide : {error}", file=sys.stderr)
+            return 2
+        configure_logging(settings.log_level)
+    return int(args.handler(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

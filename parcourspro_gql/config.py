@@ -1,0 +1,138 @@
+"""Settings from the environment (PARCOURSPRO_*), read once into one frozen object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment. Business numbers are RULES.md's defaults."""
+
+    env: str = "development"
+    database_url: str = "sqlite+aiosqlite:///var/parcourspro.db"
+    var_dir: Path = Path("var")
+    secret_key: str = field(default="", repr=False)
+    public_url: str = "http://127.0.0.1:8000"
+    mail_url: str = "file://var/mail"
+    mail_from: str = "ParcoursPro <no-reply@parcourspro.cap-metiers.fr>"
+    mail_max_attempts: int = 8
+    log_level: str = "INFO"
+    # Deliver the outbox from the API process (`serve`); off when separate `worker` processes do it.
+    mail_dispatch: bool = True
+    # argon2 parameters: "default" (argon2-cffi's RFC 9106 profile) or "test" (cheap; refused in production).
+    password_hash_profile: str = "default"
+    # Accounts and authentication (A3-A5)
+    verify_token_ttl_hours: int = 48
+    reset_token_ttl_minutes: int = 60
+    access_token_ttl_minutes: int = 15
+    refresh_token_ttl_days: int = 30
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 50
+    login_window_minutes: int = 15
+    # Structures (S3)
+    review_deadline_hours: int = 48
+    # Registrations (G3-G5)
+    annual_quota: int = 5
+    formation_quota: int = 3
+    structure_cap: int = 2
+    staggered_opening: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_INT_FIELDS = {
+    "mail_max_attempts",
+    "verify_token_ttl_hours",
+    "reset_token_ttl_minutes",
+    "access_token_ttl_minutes",
+    "refresh_token_ttl_days",
+    "login_max_failures_per_account",
+    "login_max_failures_per_address",
+    "login_window_minutes",
+    "review_deadline_hours",
+    "annual_quota",
+    "formation_quota",
+    "structure_cap",
+}
+_BOOL_FIELDS = {"staggered_opening", "mail_dispatch"}
+_STR_FIELDS = {
+    "env",
+    "database_url",
+    "secret_key",
+    "public_url",
+    "mail_url",
+    "mail_from",
+    "log_level",
+    "password_hash_profile",
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read PARCOURSPRO_* variables; in development, generate a secret key into var/ if none is set."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name in _INT_FIELDS | _BOOL_FIELDS | _STR_FIELDS | {"var_dir"}:
+        raw = environ.get(f"PARCOURSPRO_{name.upper()}")
+        if raw is None:
+            continue
+        if name in _INT_FIELDS:
+            try:
+                values[name] = int(raw)
+            except ValueError as error:
+                raise ConfigError(f"PARCOURSPRO_{name.upper()} must be an integer") from error
+        elif name in _BOOL_FIELDS:
+            values[name] = _bool(raw)
+        elif name == "var_dir":
+            values[name] = Path(raw)
+        else:
+            values[name] = raw
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.env not in {"development", "production"}:
+        raise ConfigError("PARCOURSPRO_ENV must be 'development' or 'production'")
+    if settings.password_hash_profile not in {"default", "test"}:
+        raise ConfigError("PARCOURSPRO_PASSWORD_HASH_PROFILE must be 'default' or 'test'")
+    if settings.is_production and settings.password_hash_profile != "default":
+        raise ConfigError("the 'test' password hash profile is refused in production")
+    if not settings.secret_key:
+        if settings.is_production:
+            raise ConfigError("PARCOURSPRO_SECRET_KEY is required in production")
+        settings = _with_dev_secret(settings)
+    elif settings.is_production and len(settings.secret_key) < 32:
+        raise ConfigError("PARCOURSPRO_SECRET_KEY must be at least 32 characters")
+    return settings
+
+
+def _with_dev_secret(settings: Settings) -> Settings:
+    path = settings.var_dir / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # "x" mode: when several workers start together, exactly one writes the key.
+        with open(path, "x", opener=lambda name, flags: os.open(name, flags, 0o600)) as handle:
+            handle.write(secrets.token_urlsafe(48))
+    except FileExistsError:
+        pass
+    return replace(settings, secret_key=path.read_text().strip())

@@ -1,0 +1,1 @@
+"""Use cases and business rules, free of any transport (no strawberry, no starlette)."""

@@ -1,0 +1,14 @@
+"""aiodataloader loaders, one per relation or batch query, built fresh for each request."""
+
+from __future__ import annotations
+
+from parcourspro_gql.db import Database
+from parcourspro_gql.loaders.structures import StructureByIdLoader
+
+
+class Loaders:
+    """The loaders of one request. Each is created on first use."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.structure_by_id = StructureByIdLoader(db)

@@ -1,0 +1,1 @@
+"""Email: the outbox writer (same transaction as the change), the senders and the dispatcher."""

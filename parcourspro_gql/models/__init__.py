@@ -1,0 +1,33 @@
+"""SQLAlchemy tables, one module per aggregate. Importing this package registers them all on Base."""
+
+from parcourspro_gql.models.account import Account, AccountRole, AffiliationStatus, Role
+from parcourspro_gql.models.audit import AuditEntry
+from parcourspro_gql.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
+from parcourspro_gql.models.registration import LIVE_STATUSES, Registration, RegistrationStatus
+from parcourspro_gql.models.structure import Membership, Structure, StructureStatus
+from parcourspro_gql.models.token import LoginAttempt, OneTimeToken, RefreshToken, TokenPurpose
+from parcourspro_gql.models.training import Training, TrainingFormat, TrainingSession
+
+__all__ = [
+    "LIVE_STATUSES",
+    "Account",
+    "AccountRole",
+    "AffiliationStatus",
+    "AuditEntry",
+    "LoginAttempt",
+    "Membership",
+    "OneTimeToken",
+    "OutboxAttachment",
+    "OutboxMessage",
+    "OutboxStatus",
+    "RefreshToken",
+    "Registration",
+    "RegistrationStatus",
+    "Role",
+    "Structure",
+    "StructureStatus",
+    "TokenPurpose",
+    "Training",
+    "TrainingFormat",
+    "TrainingSession",
+]

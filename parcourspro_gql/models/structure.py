@@ -1,0 +1,65 @@
+"""Structures (organisations) and their yearly Cap Métiers membership."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from parcourspro_gql.db import Base, UTCDateTime
+from parcourspro_gql.models._types import enum_column
+
+
+class StructureStatus(enum.Enum):
+    PENDING = "PENDING"
+    VALIDATED = "VALIDATED"
+    REJECTED = "REJECTED"
+
+
+class Structure(Base):
+    __tablename__ = "structures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    siret: Mapped[str] = mapped_column(String(14))
+    ape_code: Mapped[str] = mapped_column(String(6))
+    street: Mapped[str] = mapped_column(String(200))
+    postal_code: Mapped[str] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(100))
+    status: Mapped[StructureStatus] = mapped_column(enum_column(StructureStatus), index=True)
+    # name + SIRET + city, lower-cased and without accents: what the public picker searches.
+    search_text: Mapped[str] = mapped_column(String(400))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", use_alter=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", use_alter=True))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # S1: one live structure per SIRET; a rejected request does not block a new one.
+        Index(
+            "uq_structures_siret_live",
+            "siret",
+            unique=True,
+            sqlite_where=text("status != 'REJECTED'"),
+            postgresql_where=text("status != 'REJECTED'"),
+        ),
+        Index("ix_structures_status_requested_at", "status", "requested_at"),
+    )
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("structure_id", "year"),)

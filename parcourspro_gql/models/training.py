@@ -1,0 +1,71 @@
+"""Trainings (the catalogue) and their dated sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from parcourspro_gql.db import Base, UTCDateTime
+from parcourspro_gql.models._types import enum_column
+
+
+class TrainingFormat(enum.Enum):
+    FORMATION = "FORMATION"
+    AUTOFORMATION = "AUTOFORMATION"
+    LAB_INNOV = "LAB_INNOV"
+    WEBINAR = "WEBINAR"
+
+
+class Training(Base):
+    __tablename__ = "trainings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    objectives: Mapped[str] = mapped_column(Text)
+    # D1: what the convention says of the content and of how the action runs and is assessed.
+    content: Mapped[str] = mapped_column(Text, default="")
+    assessment: Mapped[str] = mapped_column(Text, default="")
+    format: Mapped[TrainingFormat] = mapped_column(enum_column(TrainingFormat), index=True)
+    reserved_to_members: Mapped[bool] = mapped_column(Boolean)
+    duration_hours: Mapped[float] = mapped_column(Float)
+    provider_structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"), index=True)
+    search_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+    __table_args__ = (CheckConstraint("duration_hours > 0", name="duration_positive"),)
+
+
+class TrainingSession(Base):
+    __tablename__ = "training_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    location: Mapped[str] = mapped_column(String(300))
+    capacity: Mapped[int] = mapped_column(Integer)
+    # Accepted registrations. The CHECK makes over-selling impossible whatever the code does: selection is
+    # `UPDATE ... SET seats_taken = seats_taken + 1 WHERE seats_taken < capacity`, atomic on both databases.
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # G5: staggered opening; before this moment a person may hold one request among phase-one sessions.
+    second_phase_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    half_days: Mapped[int | None] = mapped_column(Integer)
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    convocations_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("registration_closes_at > registration_opens_at", name="window_ordered"),
+        CheckConstraint("half_days IS NULL OR half_days > 0", name="half_days_positive"),
+    )

@@ -1,0 +1,1 @@
+"""Strawberry types, queries and mutations, one package per area; schema.py assembles them."""

@@ -1,0 +1,37 @@
+"""The context of one GraphQL request: who calls, a fresh set of loaders, and the database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from parcourspro_gql.auth.viewer import Viewer
+from parcourspro_gql.config import Settings
+from parcourspro_gql.db import Database
+from parcourspro_gql.loaders import Loaders
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    settings: Settings
+    db: Database
+    viewer: Viewer
+    loaders: Loaders
+    request_id: str
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction for a mutation: committed at the end, rolled back on any exception."""
+        async with self.db.transaction() as session:
+            yield session
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,103 @@
+"""Relay: global ids, the Node interface, connections with cursors and totalCount."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+
+from parcourspro_gql.loaders.pagination import Page, PaginationError
+from parcourspro_gql.schema.context import Info
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def from_global_id(global_id: str) -> tuple[str, int]:
+    """(type name, primary key); ValueError when the id is not one of ours."""
+    try:
+        type_name, _, pk = base64.b64decode(global_id, validate=True).decode().partition(":")
+        return type_name, int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"not a global id: {global_id!r}") from error
+
+
+@strawberry.interface(description="An object with a global id.")
+class Node:
+    # A plain attribute, set once per object: no resolver runs for `id`.
+    id: strawberry.ID
+
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    page_info: PageInfo
+    edges: list[Edge[NodeT]]
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Number of objects over all pages (one more statement, only when asked).")
+    async def total_count(self) -> int:
+        return await self._count()
+
+    @classmethod
+    def from_page(cls, page: Page[Any], to_node: Callable[[Any], NodeT]) -> Connection[NodeT]:
+        edges = [Edge(cursor=c, node=to_node(row)) for c, row in zip(page.cursors, page.rows, strict=True)]
+        return cls(
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            edges=edges,
+            _count=page.count,
+        )
+
+
+def bad_argument(error: PaginationError | ValueError) -> GraphQLError:
+    """A top-level error for a malformed argument (cursor, page size, id)."""
+    return GraphQLError(str(error), extensions={"code": "INVALID_INPUT"})
+
+
+# Node types register how `node(id)` fetches one of theirs, with the same visibility rules as elsewhere.
+NodeResolver = Callable[[Info, int], Awaitable[Node | None]]
+_NODE_RESOLVERS: dict[str, NodeResolver] = {}
+
+
+def node_resolver(type_name: str) -> Callable[[NodeResolver], NodeResolver]:
+    def register(resolver: NodeResolver) -> NodeResolver:
+        _NODE_RESOLVERS[type_name] = resolver
+        return resolver
+
+    return register
+
+
+async def resolve_node(info: Info, global_id: str) -> Node | None:
+    """The object behind a global id, or None when it does not exist or the caller may not see it."""
+    try:
+        type_name, pk = from_global_id(global_id)
+    except ValueError:
+        return None
+    resolver = _NODE_RESOLVERS.get(type_name)
+    return await resolver(info, pk) if resolver else None

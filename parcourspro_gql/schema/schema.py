@@ -1,0 +1,61 @@
+"""Assembles the areas into one strawberry schema, with its guards."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
+from parcourspro_gql.schema.relay import Node, resolve_node
+from parcourspro_gql.schema.structures.queries import StructureQueries
+
+log = logging.getLogger("parcourspro_gql.graphql")
+
+
+@strawberry.type
+class Query(StructureQueries):
+    @strawberry.field(description="Fetches an object by its global id; null when absent or not visible.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+
+class ParcoursProSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logs unexpected errors with their trace; expected ones are the client's business."""
+        for error in errors:
+            if not is_expected(error):
+                original = error.original_error
+                log.error(
+                    "unexpected error in GraphQL execution",
+                    exc_info=(type(original), original, original.__traceback__) if original else None,
+                    extra={"path": error.path},
+                )
+
+
+def build_schema(production: bool) -> ParcoursProSchema:
+    """The schema with its guards; production also refuses introspection."""
+    extensions: list[Any] = [
+        lambda: Guards(production),
+        TokenLimit,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        MaskUnexpectedErrors,
+    ]
+    return ParcoursProSchema(
+        query=Query,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True),
+    )
+
+
+# The schema as clients see it in development (what `export-schema` writes).
+schema = build_schema(production=False)
