@@ -7,3 +7,10 @@ import strawberry
 from parcourspro_gql import models
 
 StructureStatus = strawberry.enum(models.StructureStatus, name="StructureStatus")
+Role = strawberry.enum(models.Role, name="Role")
+AffiliationStatus = strawberry.enum(models.AffiliationStatus, name="AffiliationStatus")
+TrainingFormat = strawberry.enum(models.TrainingFormat, name="TrainingFormat")
+RegistrationStatus = strawberry.enum(models.RegistrationStatus, name="RegistrationStatus")
+
+# Part of the contract before a field returns them, so that clients can generate their types now.
+STANDALONE_ENUMS = (Role, AffiliationStatus, TrainingFormat, RegistrationStatus)

@@ -12,6 +12,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.enums import STANDALONE_ENUMS
+from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
 from parcourspro_gql.schema.relay import Node, resolve_node
 from parcourspro_gql.schema.structures.queries import StructureQueries
@@ -52,6 +54,7 @@ def build_schema(production: bool) -> ParcoursProSchema:
     ]
     return ParcoursProSchema(
         query=Query,
+        types=[UserError, *STANDALONE_ENUMS],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )

@@ -1,0 +1,110 @@
+"""The exported schema is fresh and stays a compatible superset of the contract clients rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql import build_schema, find_breaking_changes
+
+from parcourspro_gql.schema.export import export_sdl
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT = Path(__file__).with_name("contract.graphql")
+
+# What later issues still have to add. This list may only shrink: an entry that no longer breaks
+# makes the test fail until it is removed.
+PENDING = {
+    # issue 3: accounts and authentication
+    "Account was removed.",
+    "AccountEdge was removed.",
+    "AccountConnection was removed.",
+    "SignUpInput was removed.",
+    "VerifyEmailInput was removed.",
+    "LoginInput was removed.",
+    "RefreshTokenInput was removed.",
+    "LogoutInput was removed.",
+    "PasswordResetRequestInput was removed.",
+    "PasswordResetInput was removed.",
+    "AuthPayload was removed.",
+    "OkPayload was removed.",
+    "AccountPayload was removed.",
+    "Mutation was removed.",
+    "Field Query.me was removed.",
+    # issue 4: structures, affiliation, roles and membership
+    "Membership was removed.",
+    "ManagerDashboard was removed.",
+    "AddressInput was removed.",
+    "StructureRequestInput was removed.",
+    "StructureDecisionInput was removed.",
+    "MembershipGrantInput was removed.",
+    "AffiliationRequestInput was removed.",
+    "AffiliationDecisionInput was removed.",
+    "RoleChangeInput was removed.",
+    "ReferentTransferInput was removed.",
+    "StructurePayload was removed.",
+    "Field Structure.isMember was removed.",
+    "Field Structure.memberships was removed.",
+    "Field Structure.accounts was removed.",
+    "Field Query.pendingAffiliations was removed.",
+    "Field Query.managerDashboard was removed.",
+    # issue 5: catalogue and registrations
+    "RegistrationCategory was removed.",
+    "Training was removed.",
+    "Standard scalar Float was removed because it is not referenced anymore.",
+    "TrainingEdge was removed.",
+    "TrainingConnection was removed.",
+    "TrainingSession was removed.",
+    "TrainingSessionEdge was removed.",
+    "TrainingSessionConnection was removed.",
+    "Decision was removed.",
+    "Registration was removed.",
+    "RegistrationEdge was removed.",
+    "RegistrationConnection was removed.",
+    "EmployerOverview was removed.",
+    "TrainingCreateInput was removed.",
+    "TrainingSessionCreateInput was removed.",
+    "RegistrationRequestInput was removed.",
+    "RegistrationDecisionInput was removed.",
+    "TrainingPayload was removed.",
+    "TrainingSessionPayload was removed.",
+    "RegistrationPayload was removed.",
+    "Field Query.trainings was removed.",
+    "Field Query.employerOverview was removed.",
+    # issue 6: convocations, attendance and documents
+    "DocumentKind was removed.",
+    "Document was removed.",
+    "AttendanceEntryInput was removed.",
+    "AttendanceRecordInput was removed.",
+    "SessionInput was removed.",
+    "AttendancePayload was removed.",
+    # issue 7: contract complete
+    "Date was removed.",
+}
+
+
+def breaking_changes() -> set[str]:
+    contract = build_schema(CONTRACT.read_text())
+    exported = build_schema((ROOT / "schema.graphql").read_text())
+    return {change.description for change in find_breaking_changes(contract, exported)}
+
+
+def test_schema_graphql_is_freshly_exported():
+    assert (ROOT / "schema.graphql").read_text() == export_sdl(), (
+        "schema.graphql is stale: run `parcourspro-gql export-schema`"
+    )
+
+
+def test_no_breaking_change_outside_the_pending_list():
+    unexpected = breaking_changes() - PENDING
+    assert not unexpected, f"breaking changes against the contract: {sorted(unexpected)}"
+
+
+def test_pending_list_only_names_what_is_still_missing():
+    done = PENDING - breaking_changes()
+    assert not done, f"these now exist, remove them from PENDING: {sorted(done)}"
+
+
+def test_contract_copy_is_byte_for_byte_the_shared_one():
+    shared = ROOT.parent / "shared" / "CONTRACT.graphql"
+    if shared.exists():  # the checkout sits beside shared/ on developer machines and in CI
+        assert CONTRACT.read_bytes() == shared.read_bytes()

@@ -1,0 +1,49 @@
+"""The app answers GraphQL, reports its health, and tags every response with a request id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from parcourspro_gql.app import create_app
+from parcourspro_gql.config import load_settings
+
+
+async def test_typename_over_post(gql):
+    assert await gql("{ __typename }") == {"data": {"__typename": "Query"}}
+
+
+async def test_health_reports_the_database(client, db):
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "dialect": db.dialect}
+
+
+async def test_health_fails_when_the_database_is_unreachable(tmp_path: Path):
+    settings = load_settings(
+        {
+            "PARCOURSPRO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/missing-folder/db.sqlite",
+            "PARCOURSPRO_VAR_DIR": str(tmp_path),
+            "PARCOURSPRO_MAIL_DISPATCH": "false",
+        }
+    )
+    app = create_app(settings)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        response = await http.get("/health")
+    await app.state.db.dispose()
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unreachable"}
+
+
+async def test_request_id_is_returned_and_a_sane_incoming_one_is_kept(client):
+    response = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert len(response.headers["x-request-id"]) == 32
+    kept = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-ID": "front-1234abcd"}
+    )
+    assert kept.headers["x-request-id"] == "front-1234abcd"
+    replaced = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-ID": "bad id\nwith newline"}
+    )
+    assert replaced.headers["x-request-id"] != "bad id\nwith newline"

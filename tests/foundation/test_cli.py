@@ -1,0 +1,190 @@
+"""The `parcourspro-gql` command, run as a real process the way an operator runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from parcourspro_gql.db import Database
+from parcourspro_gql.mail.outbox import enqueue
+from parcourspro_gql.models import (
+    Account,
+    AccountRole,
+    AffiliationStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Structure,
+    StructureStatus,
+)
+from parcourspro_gql.schema.export import export_sdl
+
+COMMAND = [sys.executable, "-m", "parcourspro_gql.cli"]
+
+
+@pytest.fixture
+def environ(empty_database_url: str, tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PARCOURSPRO_")}
+    env.update(
+        {
+            "PARCOURSPRO_DATABASE_URL": empty_database_url,
+            "PARCOURSPRO_VAR_DIR": str(tmp_path / "var"),
+            "PARCOURSPRO_MAIL_URL": f"file://{tmp_path}/mail",
+            "PARCOURSPRO_PASSWORD_HASH_PROFILE": "test",
+        }
+    )
+    return env
+
+
+def run(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args], env=environ, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_help_lists_every_command(environ):
+    result = run(environ, "--help")
+    assert result.returncode == 0
+    for command in ("serve", "migrate", "seed-demo", "worker", "export-schema", "create-manager"):
+        assert command in result.stdout
+
+
+def test_export_schema_writes_the_sorted_sdl(environ, tmp_path):
+    target = tmp_path / "out.graphql"
+    assert run(environ, "export-schema", "--output", str(target)).returncode == 0
+    assert target.read_text() == export_sdl()
+
+
+async def test_migrate_create_manager_seed_and_worker(environ, empty_database_url, tmp_path):
+    assert run(environ, "migrate").returncode == 0
+    created = run(
+        environ,
+        "create-manager",
+        "--email",
+        " Chef@Cap-Metiers.fr ",
+        "--password",
+        "correct horse battery",
+        "--first-name",
+        "Anne",
+        "--last-name",
+        "Roux",
+    )
+    assert created.returncode == 0, created.stderr
+    again = run(
+        environ,
+        "create-manager",
+        "--email",
+        "chef@cap-metiers.fr",
+        "--password",
+        "correct horse battery",
+        "--first-name",
+        "Anne",
+        "--last-name",
+        "Roux",
+    )
+    assert again.returncode == 2
+    assert "EMAIL_ALREADY_USED" in again.stderr
+    weak = run(
+        environ,
+        "create-manager",
+        "--email",
+        "b@cap-metiers.fr",
+        "--password",
+        "short",
+        "--first-name",
+        "B",
+        "--last-name",
+        "C",
+    )
+    assert weak.returncode == 2
+    assert "WEAK_PASSWORD" in weak.stderr
+
+    first = run(environ, "seed-demo")
+    assert first.returncode == 0, first.stderr
+    assert "Données de démonstration créées." in first.stdout
+    assert "manager@demo.parcourspro.fr" in first.stdout
+    second = run(environ, "seed-demo")
+    assert "déjà présentes" in second.stdout
+
+    db = Database.from_url(empty_database_url)
+    try:
+        async with db.read() as session:
+            manager = await session.scalar(
+                select(Account).where(Account.email_normalized == "chef@cap-metiers.fr")
+            )
+            assert manager is not None
+            assert manager.email == "Chef@Cap-Metiers.fr"
+            roles = set(
+                await session.scalars(select(AccountRole.role).where(AccountRole.account_id == manager.id))
+            )
+            assert roles == {Role.MANAGER}
+            registration_states = set(await session.scalars(select(Registration.status).distinct()))
+            structure_states = set(await session.scalars(select(Structure.status).distinct()))
+            affiliation_states = set(await session.scalars(select(Account.affiliation_status).distinct()))
+            accounts = await session.scalar(select(func.count()).select_from(Account))
+        # The demo world has every state a newcomer should be able to look at, and only once.
+        assert registration_states == set(RegistrationStatus)
+        assert structure_states == set(StructureStatus)
+        assert {
+            AffiliationStatus.NONE,
+            AffiliationStatus.PENDING,
+            AffiliationStatus.ACTIVE,
+        } <= affiliation_states
+        assert accounts == 12
+
+        async with db.transaction() as session:
+            await enqueue(
+                session,
+                to="x@example.org",
+                template="verify_email",
+                context={"first_name": "X", "link": "https://t/verify-email?token=1", "valid_hours": 48},
+            )
+        delivered = run(environ, "worker", "--once")
+        assert delivered.returncode == 0, delivered.stderr
+        assert "1 envoyé(s), 0 en échec." in delivered.stdout
+        [eml] = (tmp_path / "mail").glob("*.eml")
+        message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+        assert message["To"] == "x@example.org"
+        assert "verify-email?token=1" in message.get_body(("plain",)).get_content()
+        async with db.read() as session:
+            assert set(await session.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
+    finally:
+        await db.dispose()
+
+
+def test_serve_answers_graphql_and_health(environ, unused_port):
+    assert run(environ, "migrate").returncode == 0
+    port = unused_port
+    server = subprocess.Popen(
+        [*COMMAND, "serve", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert health.json()["status"] == "ok"
+        answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=5)
+        assert answer.json() == {"data": {"__typename": "Query"}}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert b'"message": "POST /graphql 200"' in server.stdout.read()
