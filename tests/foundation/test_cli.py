@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
-import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from parcourspro_gql.models import (
     Account,
     AccountRole,
     AffiliationStatus,
+    AuditEntry,
     OutboxMessage,
     OutboxStatus,
     Registration,
@@ -128,6 +129,13 @@ async def test_migrate_create_manager_seed_and_worker(environ, empty_database_ur
                 await session.scalars(select(AccountRole.role).where(AccountRole.account_id == manager.id))
             )
             assert roles == {Role.MANAGER}
+            audit = await session.scalar(select(AuditEntry).where(AuditEntry.entity_id == manager.id))
+            assert (audit.entity_type, audit.action, audit.to_state, audit.actor_id) == (
+                "Account",
+                "role.grant",
+                "MANAGER",
+                None,
+            )
             registration_states = set(await session.scalars(select(Registration.status).distinct()))
             structure_states = set(await session.scalars(select(Structure.status).distinct()))
             affiliation_states = set(await session.scalars(select(Account.affiliation_status).distinct()))
@@ -162,29 +170,55 @@ async def test_migrate_create_manager_seed_and_worker(environ, empty_database_ur
         await db.dispose()
 
 
-def test_serve_answers_graphql_and_health(environ, unused_port):
+async def test_serve_answers_graphql_and_health_and_delivers_mail(
+    environ, empty_database_url, unused_port, tmp_path
+):
     assert run(environ, "migrate").returncode == 0
-    port = unused_port
-    server = subprocess.Popen(
-        [*COMMAND, "serve", "--port", str(port)],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    db = Database.from_url(empty_database_url)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+        async with db.transaction() as session:
+            await enqueue(
+                session,
+                to="y@example.org",
+                template="verify_email",
+                context={"first_name": "Y", "link": "https://t/verify-email?token=2", "valid_hours": 48},
+            )
+    finally:
+        await db.dispose()
+    server = await asyncio.create_subprocess_exec(
+        *COMMAND,
+        "serve",
+        "--port",
+        str(unused_port),
+        env=environ,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    mail = tmp_path / "mail"
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{unused_port}", timeout=5) as http:
+            health = await wait_for_server(http, server)
+            assert health.json()["status"] == "ok"
+            answer = await http.post("/graphql", json={"query": "{ __typename }"})
+            assert answer.json() == {"data": {"__typename": "Query"}}
+        # `serve` delivers the outbox in-process (no --no-mail-dispatch given); the loop polls every 2 s.
+        for _ in range(100):
+            if any(mail.glob("*.eml")):
                 break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        assert health.json()["status"] == "ok"
-        answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=5)
-        assert answer.json() == {"data": {"__typename": "Query"}}
+            await asyncio.sleep(0.1)
+        assert len(list(mail.glob("*.eml"))) == 1
     finally:
         server.terminate()
-        server.wait(timeout=20)
-    assert b'"message": "POST /graphql 200"' in server.stdout.read()
+        output, _ = await asyncio.wait_for(server.communicate(), timeout=20)
+    assert b'"message": "POST /graphql 200"' in output
+
+
+async def wait_for_server(http: httpx.AsyncClient, server: asyncio.subprocess.Process) -> httpx.Response:
+    for _ in range(150):
+        try:
+            return await http.get("/health")
+        except httpx.TransportError:
+            if server.returncode is not None:
+                raise
+            await asyncio.sleep(0.2)
+    raise TimeoutError("the server did not start within 30 s")
