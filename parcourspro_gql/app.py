@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -22,7 +22,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from parcourspro_gql.auth.viewer import Viewer
+from parcourspro_gql.auth.authenticate import authenticate
+from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders import Loaders
@@ -31,6 +32,9 @@ from parcourspro_gql.mail.dispatcher import Dispatcher
 from parcourspro_gql.mail.sender import Sender, sender_from_url
 from parcourspro_gql.schema.context import Context
 from parcourspro_gql.schema.schema import build_schema
+
+if TYPE_CHECKING:
+    from parcourspro_gql.auth.oidc import OidcVerifier
 
 log = logging.getLogger("parcourspro_gql.app")
 access_log = logging.getLogger("parcourspro_gql.access")
@@ -83,7 +87,7 @@ class RequestIdMiddleware:
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI view with our context, no queries over GET, and GraphiQL from our own assets."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, oidc: OidcVerifier | None) -> None:
         super().__init__(
             build_schema(production=settings.is_production),
             graphql_ide=None if settings.is_production else "graphiql",
@@ -91,21 +95,31 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.settings = settings
         self.db = db
+        self.tokens = AccessTokens(settings)
+        self.oidc = oidc
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html())
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         client = request.client.host if request.client else "unknown"
-        viewer = Viewer.anonymous(client)
+        authentication = await authenticate(
+            self.db, self.tokens, request.headers.get("authorization"), client, self.oidc
+        )
+        loaders = Loaders(self.db)
+        if authentication.account is not None:
+            loaders.account_by_id.prime(authentication.account.id, authentication.account)
+            loaders.roles_by_account_id.prime(authentication.account.id, list(authentication.granted_roles))
         return Context(
             request=request,
             response=response,
             settings=self.settings,
             db=self.db,
-            viewer=viewer,
-            loaders=Loaders(self.db),
+            viewer=authentication.viewer,
+            loaders=loaders,
             request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
+            tokens=self.tokens,
+            auth_rejected=authentication.rejected,
         )
 
 
@@ -118,7 +132,13 @@ def create_app(
     """The ASGI application. `db` and `mail_sender` default to what `settings` name."""
     settings = settings or load_settings()
     database = db or Database.from_url(settings.database_url, settings)
-    graphql = GraphQLApp(settings, database)
+    oidc = None
+    if settings.oidc_issuer:
+        # Imported only when configured: most deployments never load the HTTP client it needs.
+        from parcourspro_gql.auth.oidc import OidcVerifier
+
+        oidc = OidcVerifier(settings.oidc_issuer, settings.oidc_audience)
+    graphql = GraphQLApp(settings, database, oidc)
 
     async def health(_: Request) -> JSONResponse:
         try:
@@ -147,6 +167,8 @@ def create_app(
             stop.set()
             if task is not None:
                 await task
+            if oidc is not None:
+                await oidc.aclose()
             if db is None:
                 await database.dispose()
 

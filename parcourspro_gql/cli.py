@@ -77,6 +77,12 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
     print(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
     for login in DEMO_LOGINS:
         print(f"  {login.email:34} {login.role}")
+    print("Pour se connecter dans GraphiQL :")
+    print(
+        f'  mutation {{ login(input: {{email: "{DEMO_LOGINS[0].email}", password: "{DEMO_PASSWORD}"}}) '
+        "{ accessToken } }"
+    )
+    print('  puis, dans l\'onglet Headers : {"Authorization": "Bearer <accessToken>"}')
     return 0
 
 

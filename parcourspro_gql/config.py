@@ -37,6 +37,12 @@ class Settings:
     log_level: str = "INFO"
     # Deliver the outbox from the API process (`serve`); off when separate `worker` processes do it.
     mail_dispatch: bool = True
+    # PEM of the ES256 key signing access tokens; if empty: generated into var/ in development, derived
+    # from the secret key in production (so every worker on every host shares it without another secret).
+    jwt_private_key: str = field(default="", repr=False)
+    # Optional external OpenID Connect provider whose bearer tokens are accepted too (mapped by email).
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
     # argon2 parameters: "default" (argon2-cffi's RFC 9106 profile) or "test" (cheap; refused in production).
     password_hash_profile: str = "default"
     # Accounts and authentication (A3-A5)
@@ -88,6 +94,9 @@ _STR_FIELDS = {
     "mail_from",
     "log_level",
     "password_hash_profile",
+    "jwt_private_key",
+    "oidc_issuer",
+    "oidc_audience",
 }
 
 
@@ -117,6 +126,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("PARCOURSPRO_PASSWORD_HASH_PROFILE must be 'default' or 'test'")
     if settings.is_production and settings.password_hash_profile != "default":
         raise ConfigError("the 'test' password hash profile is refused in production")
+    if bool(settings.oidc_issuer) != bool(settings.oidc_audience):
+        raise ConfigError("PARCOURSPRO_OIDC_ISSUER and PARCOURSPRO_OIDC_AUDIENCE go together")
     if not settings.secret_key:
         if settings.is_production:
             raise ConfigError("PARCOURSPRO_SECRET_KEY is required in production")

@@ -242,3 +242,45 @@ def smtp() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+class Outbox:
+    """Delivers the outbox to the test's SMTP server and hands back what arrived since the last call."""
+
+    def __init__(self, db: Database, smtp: SmtpServer) -> None:
+        from parcourspro_gql.mail.dispatcher import Dispatcher
+        from parcourspro_gql.mail.sender import SmtpSender
+
+        self.dispatcher = Dispatcher(
+            db, SmtpSender(smtp.url, timeout=5), "ParcoursPro <no-reply@parcourspro.test>"
+        )
+        self.smtp = smtp
+        self.seen = 0
+
+    async def deliver(self) -> list[Any]:
+        await self.dispatcher.run_once()
+        messages = self.smtp.mailbox.messages()
+        fresh, self.seen = messages[self.seen :], len(messages)
+        return fresh
+
+
+@pytest.fixture
+def outbox(db: Database, smtp: SmtpServer) -> Outbox:
+    return Outbox(db, smtp)
+
+
+def link_token(message: Any, path: str) -> str:
+    """The `token` parameter of the link to `path` in an email's text."""
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    body = message.get_body(("plain",)).get_content()
+    [link] = re.findall(r"https?://\S+", body)
+    parts = urlsplit(link)
+    assert parts.path == path, link
+    return parse_qs(parts.query)["token"][0]
+
+
+@pytest.fixture
+def token_from() -> Callable[[Any, str], str]:
+    return link_token

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parcourspro_gql.auth.passwords import hash_password
+from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import audit
 from parcourspro_gql.domain.base import settings_of
@@ -76,3 +77,16 @@ async def create_manager(
         reason="created from the command line",
     )
     return account
+
+
+def can_view(viewer: Viewer, account: Account) -> bool:
+    """An account is seen by itself, managers, and the referents and employers of its structure."""
+    if viewer.account_id is None:
+        return False
+    if viewer.account_id == account.id or viewer.is_manager:
+        return True
+    return (
+        account.structure_id is not None
+        and account.structure_id == viewer.active_structure_id
+        and (viewer.has_role(Role.REFERENT) or viewer.has_role(Role.EMPLOYER))
+    )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from parcourspro_gql.db import Database
+from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
 from parcourspro_gql.loaders.structures import StructureByIdLoader
 
 
 class Loaders:
-    """The loaders of one request. Each is created on first use."""
+    """The loaders of one request."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.structure_by_id = StructureByIdLoader(db)
+        self.account_by_id = AccountByIdLoader(db)
+        self.roles_by_account_id = RolesByAccountIdLoader(db)

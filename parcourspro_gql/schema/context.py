@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.config import Settings
 from parcourspro_gql.db import Database
@@ -26,6 +27,9 @@ class Context:
     viewer: Viewer
     loaders: Loaders
     request_id: str
+    tokens: AccessTokens
+    # A bearer token was sent but refused: fields that need a login answer UNAUTHENTICATED.
+    auth_rejected: bool = False
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

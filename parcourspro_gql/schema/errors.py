@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
 
 from parcourspro_gql.domain.errors import DomainError
@@ -19,3 +22,20 @@ class UserError:
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
         return cls(code=error.code, message=error.message, field=error.field)
+
+
+T = TypeVar("T")
+
+
+async def attempt(call: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """Runs a use case; a refusal becomes `errors` (its transaction was rolled back by then)."""
+    try:
+        return await call(), []
+    except DomainError as error:
+        return None, [UserError.from_domain(error)]
+
+
+@strawberry.type
+class OkPayload:
+    ok: bool
+    errors: list[UserError]

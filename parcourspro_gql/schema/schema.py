@@ -11,6 +11,8 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from parcourspro_gql.schema.accounts.mutations import AccountMutations
+from parcourspro_gql.schema.accounts.queries import AccountQueries
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
@@ -22,10 +24,15 @@ log = logging.getLogger("parcourspro_gql.graphql")
 
 
 @strawberry.type
-class Query(StructureQueries):
+class Query(AccountQueries, StructureQueries):
     @strawberry.field(description="Fetches an object by its global id; null when absent or not visible.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
+
+
+@strawberry.type
+class Mutation(AccountMutations):
+    pass
 
 
 class ParcoursProSchema(strawberry.Schema):
@@ -54,6 +61,7 @@ def build_schema(production: bool) -> ParcoursProSchema:
     ]
     return ParcoursProSchema(
         query=Query,
+        mutation=Mutation,
         types=[UserError, *STANDALONE_ENUMS],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),

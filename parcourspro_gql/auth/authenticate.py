@@ -1,0 +1,98 @@
+"""Resolves the Viewer of a request from its `Authorization: Bearer` header, once per request."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from parcourspro_gql.auth.tokens import AccessTokens
+from parcourspro_gql.auth.viewer import Viewer
+from parcourspro_gql.db import Database
+from parcourspro_gql.models import Account, AccountRole, Role
+
+if TYPE_CHECKING:
+    from parcourspro_gql.auth.oidc import OidcVerifier
+
+log = logging.getLogger("parcourspro_gql.security")
+
+
+@dataclass(frozen=True)
+class Authentication:
+    viewer: Viewer
+    # A token was sent but is not valid (expired, tampered, revoked): fields that need a login answer
+    # UNAUTHENTICATED rather than treating the caller as a visitor.
+    rejected: bool = False
+    # The caller's row and granted roles, already read: the request's loaders are primed with them.
+    account: Account | None = None
+    granted_roles: tuple[Role, ...] = ()
+
+
+async def _load(db: Database, account_id: int | None, email: str | None) -> tuple[Account | None, list[Role]]:
+    """The account (by id or by normalised email) and its granted roles, in one statement."""
+    statement = (
+        select(Account, AccountRole.role)
+        .outerjoin(AccountRole, AccountRole.account_id == Account.id)
+        .where(Account.id == account_id if account_id is not None else Account.email_normalized == email)
+        .order_by(AccountRole.role)
+    )
+    async with db.read() as session:
+        rows = (await session.execute(statement)).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [role for _, role in rows if role is not None]
+
+
+def _usable(account: Account | None, issued_at: float | None) -> bool:
+    """Not disabled, and (for our own tokens) issued after the last logout or password reset."""
+    if account is None or account.disabled_at is not None:
+        return False
+    if issued_at is not None and account.tokens_valid_after is not None:
+        return issued_at > account.tokens_valid_after.timestamp()
+    return True
+
+
+async def authenticate(
+    db: Database,
+    tokens: AccessTokens,
+    authorization: str | None,
+    client_address: str,
+    oidc: OidcVerifier | None = None,
+) -> Authentication:
+    """The caller: anonymous without a token, an account with a valid one, `rejected` with a bad one."""
+    anonymous = Viewer.anonymous(client_address)
+    if not authorization:
+        return Authentication(anonymous)
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return Authentication(anonymous, rejected=True)
+    account: Account | None = None
+    roles: list[Role] = []
+    claims = tokens.check(token)
+    if claims is not None:
+        account, roles = await _load(db, claims.account_id, None)
+        if account is not None and not _usable(account, claims.issued_at):
+            log.info("revoked access token", extra={"event": "token.revoked", "account_id": account.id})
+            account = None
+    elif oidc is not None:
+        identity = await oidc.verify(token)
+        if identity is not None and identity.email_verified:
+            account, roles = await _load(db, None, identity.email.strip().lower())
+            # Our own verification is required too: otherwise whoever signed up first with that address
+            # (without proving it) would get the real owner's provider login mapped onto his account.
+            if account is not None and (not _usable(account, None) or account.email_verified_at is None):
+                account = None
+    if account is None:
+        return Authentication(anonymous, rejected=True)
+    viewer = Viewer(
+        account_id=account.id,
+        roles=frozenset({Role.BENEFICIARY, *roles}),
+        structure_id=account.structure_id,
+        affiliation_status=account.affiliation_status,
+        email_verified=account.email_verified_at is not None,
+        client_address=client_address,
+    )
+    return Authentication(viewer, account=account, granted_roles=tuple(roles))

@@ -1,0 +1,411 @@
+"""Sign-up, email verification, login with brute-force protection, refresh rotation, logout, reset (A1-A6)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parcourspro_gql.auth.common_passwords import is_common
+from parcourspro_gql.auth.passwords import hash_password, needs_rehash, verify_password
+from parcourspro_gql.auth.tokens import AccessTokens, hash_secret, new_secret
+from parcourspro_gql.auth.viewer import Viewer
+from parcourspro_gql.clock import clock
+from parcourspro_gql.db import Database
+from parcourspro_gql.domain import audit
+from parcourspro_gql.domain.accounts import check_email, check_password, normalize_email
+from parcourspro_gql.domain.base import settings_of
+from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.mail.outbox import enqueue
+from parcourspro_gql.models import (
+    Account,
+    AffiliationStatus,
+    LoginAttempt,
+    OneTimeToken,
+    RefreshToken,
+    TokenPurpose,
+)
+
+security_log = logging.getLogger("parcourspro_gql.security")
+
+INVALID_CREDENTIALS = DomainError(ErrorCode.INVALID_CREDENTIALS, "E-mail ou mot de passe incorrect.")
+
+
+def _security(
+    event: str, *, account_id: int | None = None, client_address: str | None = None, **extra: Any
+) -> None:
+    """One JSON line per security event; never a secret."""
+    security_log.info(
+        event, extra={"event": event, "account_id": account_id, "client_address": client_address, **extra}
+    )
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a successful login or refresh hands to the client."""
+
+    account: Account
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def check_new_password(password: str, email: str) -> None:
+    """A2: length, not the email, not a common password."""
+    check_password(password, email)
+    if is_common(password):
+        raise DomainError(
+            ErrorCode.WEAK_PASSWORD,
+            "Ce mot de passe est trop courant : choisissez-en un autre, par exemple une phrase de plusieurs mots.",
+            "password",
+        )
+
+
+def _check_name(value: str, field: str) -> str:
+    value = " ".join(value.split())
+    if not 1 <= len(value) <= 100:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Indiquez un nom de 1 à 100 caractères.", field)
+    return value
+
+
+async def _link_token(session: AsyncSession, account: Account, purpose: TokenPurpose, ttl: timedelta) -> str:
+    token = new_secret()
+    now = clock.now()
+    session.add(
+        OneTimeToken(
+            account_id=account.id,
+            purpose=purpose,
+            token_hash=hash_secret(token),
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    return token
+
+
+async def sign_up(
+    session: AsyncSession, *, email: str, password: str, first_name: str, last_name: str
+) -> Account:
+    """A1-A3: creates a BENEFICIARY without structure and emails the verification link."""
+    settings = settings_of(session)
+    email = check_email(email)
+    check_new_password(password, email)
+    first_name, last_name = _check_name(first_name, "firstName"), _check_name(last_name, "lastName")
+    normalized = normalize_email(email)
+    if await session.scalar(select(Account.id).where(Account.email_normalized == normalized)):
+        raise DomainError(ErrorCode.EMAIL_ALREADY_USED, "Cette adresse e-mail est déjà utilisée.", "email")
+    now = clock.now()
+    account = Account(
+        email=email,
+        email_normalized=normalized,
+        password_hash=await hash_password(password, settings.password_hash_profile),
+        first_name=first_name,
+        last_name=last_name,
+        affiliation_status=AffiliationStatus.NONE,
+        created_at=now,
+    )
+    session.add(account)
+    await session.flush()
+    await _send_verification(session, account)
+    await audit.record(session, None, entity_type="Account", entity_id=account.id, action="account.sign_up")
+    return account
+
+
+async def _send_verification(session: AsyncSession, account: Account) -> None:
+    settings = settings_of(session)
+    ttl = timedelta(hours=settings.verify_token_ttl_hours)
+    token = await _link_token(session, account, TokenPurpose.VERIFY_EMAIL, ttl)
+    await enqueue(
+        session,
+        to=account.email,
+        template="verify_email",
+        context={
+            "first_name": account.first_name,
+            "link": f"{settings.public_url}/verify-email?token={token}",
+            "valid_hours": settings.verify_token_ttl_hours,
+        },
+    )
+
+
+async def resend_verification(session: AsyncSession, viewer: Viewer) -> None:
+    """A3: a new verification link for the caller; earlier unused ones stop working."""
+    account = await session.get(Account, viewer.account_id)
+    if account is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "Compte introuvable.")
+    if account.email_verified_at is not None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Votre adresse e-mail est déjà confirmée.")
+    await session.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.account_id == account.id,
+            OneTimeToken.purpose == TokenPurpose.VERIFY_EMAIL,
+            OneTimeToken.used_at.is_(None),
+        )
+        .values(expires_at=clock.now())
+    )
+    await _send_verification(session, account)
+
+
+async def _consume(session: AsyncSession, token: str, purpose: TokenPurpose) -> Account:
+    """The account of a valid, unused, unexpired link token, which is used up in the same transaction."""
+    now = clock.now()
+    row = await session.scalar(
+        select(OneTimeToken).where(
+            OneTimeToken.token_hash == hash_secret(token), OneTimeToken.purpose == purpose
+        )
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise DomainError(
+            ErrorCode.INVALID_TOKEN, "Ce lien n'est plus valable : demandez-en un nouveau.", "token"
+        )
+    # Conditional update: two concurrent uses of one link cannot both succeed.
+    used = await session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if used.rowcount != 1:
+        raise DomainError(
+            ErrorCode.INVALID_TOKEN, "Ce lien n'est plus valable : demandez-en un nouveau.", "token"
+        )
+    account = await session.get(Account, row.account_id)
+    if account is None or account.disabled_at is not None:
+        raise DomainError(
+            ErrorCode.INVALID_TOKEN, "Ce lien n'est plus valable : demandez-en un nouveau.", "token"
+        )
+    return account
+
+
+async def verify_email(session: AsyncSession, *, token: str) -> Account:
+    """A3: consumes the verification link."""
+    account = await _consume(session, token, TokenPurpose.VERIFY_EMAIL)
+    if account.email_verified_at is None:
+        account.email_verified_at = clock.now()
+        await audit.record(
+            session, None, entity_type="Account", entity_id=account.id, action="account.verify_email"
+        )
+    return account
+
+
+async def _lock_login(session: AsyncSession, email: str, client_address: str) -> None:
+    """Serialises the attempts on one email and one address (SQLite: BEGIN IMMEDIATE already does)."""
+    if session.bind.dialect.name == "postgresql":
+        for key in sorted({f"login-address:{client_address}", f"login-email:{email}"}):
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            )
+
+
+async def login(
+    db: Database, tokens: AccessTokens, *, email: str, password: str, client_address: str
+) -> Session:
+    """A4, A5: checks the password under the brute-force limits, then opens a token family.
+
+    Every attempt is first recorded as a failure in a short transaction that also counts the recent ones (so
+    parallel attempts, aliased fields included, see each other); a right password turns it into a success.
+    The password check itself runs outside any transaction.
+    """
+    normalized = normalize_email(email)
+    async with db.transaction() as session:
+        settings = settings_of(session)
+        window_start = clock.now() - timedelta(minutes=settings.login_window_minutes)
+        await _lock_login(session, normalized, client_address)
+        failures = func.count().filter(LoginAttempt.success.is_(False))
+        by_email = await session.scalar(
+            select(failures).where(
+                LoginAttempt.email_normalized == normalized, LoginAttempt.at > window_start
+            )
+        )
+        by_address = await session.scalar(
+            select(failures).where(
+                LoginAttempt.client_address == client_address, LoginAttempt.at > window_start
+            )
+        )
+        account = await session.scalar(select(Account).where(Account.email_normalized == normalized))
+        attempt = LoginAttempt(
+            at=clock.now(),
+            email_normalized=normalized,
+            account_id=account.id if account else None,
+            client_address=client_address,
+            success=False,
+        )
+        session.add(attempt)
+        await session.flush()
+        attempt_id = attempt.id
+        locked = (by_email or 0) >= settings.login_max_failures_per_account or (
+            by_address or 0
+        ) >= settings.login_max_failures_per_address
+    account_id = account.id if account else None
+    if locked:
+        _security("login.locked", account_id=account_id, client_address=client_address)
+        raise DomainError(
+            ErrorCode.TOO_MANY_ATTEMPTS,
+            f"Trop de tentatives : réessayez dans {settings.login_window_minutes} minutes.",
+        )
+    profile = settings.password_hash_profile
+    if account is None or account.disabled_at is not None:
+        # Same work as for a real account, so that timing does not tell which emails exist.
+        await verify_password(_DUMMY_HASHES.get(profile) or await _dummy_hash(profile), password, profile)
+        _security("login.failure", account_id=account_id, client_address=client_address, reason="unknown")
+        raise INVALID_CREDENTIALS
+    if not await verify_password(account.password_hash, password, profile):
+        _security("login.failure", account_id=account_id, client_address=client_address, reason="password")
+        raise INVALID_CREDENTIALS
+    async with db.transaction() as session:
+        await session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=True))
+        if needs_rehash(account.password_hash, profile):
+            new_hash = await hash_password(password, profile)
+            await session.execute(
+                update(Account).where(Account.id == account.id).values(password_hash=new_hash)
+            )
+        refresh = await _open_family(session, account.id)
+    _security("login.success", account_id=account.id, client_address=client_address)
+    return Session(account, tokens.issue(account.id), refresh, tokens.ttl_seconds)
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+async def _dummy_hash(profile: str) -> str:
+    _DUMMY_HASHES[profile] = await hash_password(secrets.token_urlsafe(16), profile)
+    return _DUMMY_HASHES[profile]
+
+
+async def _open_family(session: AsyncSession, account_id: int, family_id: str | None = None,
+                       expires_at: datetime | None = None) -> str:  # fmt: skip
+    settings = settings_of(session)
+    token = new_secret()
+    now = clock.now()
+    session.add(
+        RefreshToken(
+            account_id=account_id,
+            family_id=family_id or secrets.token_hex(16),
+            token_hash=hash_secret(token),
+            created_at=now,
+            expires_at=expires_at or now + timedelta(days=settings.refresh_token_ttl_days),
+        )
+    )
+    return token
+
+
+async def refresh(db: Database, tokens: AccessTokens, *, refresh_token: str, client_address: str) -> Session:
+    """A4: rotates a refresh token; presenting a rotated one again revokes its whole family."""
+    now = clock.now()
+    invalid = DomainError(ErrorCode.INVALID_TOKEN, "Session expirée : reconnectez-vous.", "refreshToken")
+    async with db.transaction() as session:
+        row = await session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token))
+        )
+        if row is None:
+            raise invalid
+        if row.rotated_at is not None and row.revoked_at is None:
+            reuse = True
+            await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            await audit.record(
+                session, None, entity_type="Account", entity_id=row.account_id, action="token.reuse_detected"
+            )
+        else:
+            reuse = False
+    if reuse:
+        _security(
+            "token.reuse", account_id=row.account_id, client_address=client_address, family=row.family_id
+        )
+        raise invalid
+    if row.revoked_at is not None or row.rotated_at is not None or row.expires_at <= now:
+        raise invalid
+    async with db.transaction() as session:
+        rotated = await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.id == row.id,
+                RefreshToken.rotated_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(rotated_at=now)
+        )
+        account = await session.get(Account, row.account_id)
+        if rotated.rowcount != 1 or account is None or account.disabled_at is not None:
+            raise invalid
+        new_token = await _open_family(session, account.id, row.family_id, row.expires_at)
+    return Session(account, tokens.issue(account.id), new_token, tokens.ttl_seconds)
+
+
+async def revoke_all(session: AsyncSession, account: Account) -> None:
+    """Revokes every refresh token of the account and every access token issued before now."""
+    now = clock.now()
+    await session.execute(
+        update(RefreshToken)
+        .where(and_(RefreshToken.account_id == account.id, RefreshToken.revoked_at.is_(None)))
+        .values(revoked_at=now)
+    )
+    account.tokens_valid_after = now
+
+
+async def logout(session: AsyncSession, *, refresh_token: str, client_address: str) -> None:
+    """A4: ends the account's sessions: its refresh tokens and the access tokens issued so far."""
+    row = await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token))
+    )
+    if row is None:
+        raise DomainError(ErrorCode.INVALID_TOKEN, "Session inconnue ou déjà fermée.", "refreshToken")
+    account = await session.get(Account, row.account_id)
+    assert account is not None  # foreign key
+    await revoke_all(session, account)
+    await audit.record(session, None, entity_type="Account", entity_id=account.id, action="account.logout")
+    _security("logout", account_id=account.id, client_address=client_address)
+
+
+async def password_reset_request(session: AsyncSession, *, email: str, client_address: str) -> None:
+    """A6: emails a reset link when the address is known; the caller answers the same either way."""
+    settings = settings_of(session)
+    account = await session.scalar(select(Account).where(Account.email_normalized == normalize_email(email)))
+    _security(
+        "password_reset.request", account_id=account.id if account else None, client_address=client_address
+    )
+    if account is None or account.disabled_at is not None:
+        return
+    ttl = timedelta(minutes=settings.reset_token_ttl_minutes)
+    token = await _link_token(session, account, TokenPurpose.RESET_PASSWORD, ttl)
+    await enqueue(
+        session,
+        to=account.email,
+        template="password_reset",
+        context={
+            "first_name": account.first_name,
+            "link": f"{settings.public_url}/reset-password?token={token}",
+            "valid_minutes": settings.reset_token_ttl_minutes,
+        },
+    )
+
+
+async def password_reset(
+    session: AsyncSession, *, token: str, new_password: str, client_address: str
+) -> Account:
+    """A6: sets the new password from a reset link, ends every session, and tells the person."""
+    settings = settings_of(session)
+    account = await _consume(session, token, TokenPurpose.RESET_PASSWORD)
+    try:
+        check_new_password(new_password, account.email)
+    except DomainError as error:
+        raise DomainError(error.code, error.message, "newPassword") from error
+    account.password_hash = await hash_password(new_password, settings.password_hash_profile)
+    # Following the link proves the address too.
+    account.email_verified_at = account.email_verified_at or clock.now()
+    await revoke_all(session, account)
+    await enqueue(
+        session, to=account.email, template="password_changed", context={"first_name": account.first_name}
+    )
+    await audit.record(
+        session, None, entity_type="Account", entity_id=account.id, action="account.password_reset"
+    )
+    _security("password_reset.done", account_id=account.id, client_address=client_address)
+    return account

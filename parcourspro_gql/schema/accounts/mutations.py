@@ -1,0 +1,175 @@
+"""signUp, verifyEmail, login, refreshToken, logout, passwordResetRequest, passwordReset: thin resolvers."""
+
+from __future__ import annotations
+
+import strawberry
+
+from parcourspro_gql.domain import auth
+from parcourspro_gql.permissions import IsAuthenticated
+from parcourspro_gql.schema.accounts.types import Account, AccountPayload, AuthPayload
+from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.errors import OkPayload, attempt
+
+
+@strawberry.input
+class SignUpInput:
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+
+
+@strawberry.input
+class VerifyEmailInput:
+    token: str
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+
+
+@strawberry.input
+class RefreshTokenInput:
+    refresh_token: str
+
+
+@strawberry.input
+class LogoutInput:
+    refresh_token: str
+
+
+@strawberry.input
+class PasswordResetRequestInput:
+    email: str
+
+
+@strawberry.input
+class PasswordResetInput:
+    token: str
+    new_password: str
+
+
+def _auth_payload(session: auth.Session | None, errors: list) -> AuthPayload:
+    if session is None:
+        return AuthPayload(
+            access_token=None, refresh_token=None, expires_in=None, account=None, errors=errors
+        )
+    return AuthPayload(
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        expires_in=session.expires_in,
+        account=Account.from_row(session.account),
+        errors=[],
+    )
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(
+        description=(
+            "Creates the account and sends the email-verification link (token in the link's `token` parameter)."
+        )
+    )
+    async def sign_up(self, info: Info, input: SignUpInput) -> AccountPayload:
+        async def run():
+            async with info.context.transaction() as session:
+                return await auth.sign_up(
+                    session,
+                    email=input.email,
+                    password=input.password,
+                    first_name=input.first_name,
+                    last_name=input.last_name,
+                )
+
+        row, errors = await attempt(run)
+        return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation
+    async def verify_email(self, info: Info, input: VerifyEmailInput) -> AccountPayload:
+        async def run():
+            async with info.context.transaction() as session:
+                return await auth.verify_email(session, token=input.token)
+
+        row, errors = await attempt(run)
+        return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation
+    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+        context = info.context
+        session, errors = await attempt(
+            lambda: auth.login(
+                context.db,
+                context.tokens,
+                email=input.email,
+                password=input.password,
+                client_address=context.viewer.client_address,
+            )
+        )
+        return _auth_payload(session, errors)
+
+    @strawberry.mutation
+    async def refresh_token(self, info: Info, input: RefreshTokenInput) -> AuthPayload:
+        context = info.context
+        session, errors = await attempt(
+            lambda: auth.refresh(
+                context.db,
+                context.tokens,
+                refresh_token=input.refresh_token,
+                client_address=context.viewer.client_address,
+            )
+        )
+        return _auth_payload(session, errors)
+
+    @strawberry.mutation
+    async def logout(self, info: Info, input: LogoutInput) -> OkPayload:
+        async def run() -> bool:
+            async with info.context.transaction() as session:
+                await auth.logout(
+                    session,
+                    refresh_token=input.refresh_token,
+                    client_address=info.context.viewer.client_address,
+                )
+            return True
+
+        ok, errors = await attempt(run)
+        return OkPayload(ok=bool(ok), errors=errors)
+
+    @strawberry.mutation(
+        description="Always answers ok, known address or not; sends a link with a `token` parameter when known."
+    )
+    async def password_reset_request(self, info: Info, input: PasswordResetRequestInput) -> OkPayload:
+        async with info.context.transaction() as session:
+            await auth.password_reset_request(
+                session, email=input.email, client_address=info.context.viewer.client_address
+            )
+        return OkPayload(ok=True, errors=[])
+
+    @strawberry.mutation
+    async def password_reset(self, info: Info, input: PasswordResetInput) -> OkPayload:
+        async def run() -> bool:
+            async with info.context.transaction() as session:
+                await auth.password_reset(
+                    session,
+                    token=input.token,
+                    new_password=input.new_password,
+                    client_address=info.context.viewer.client_address,
+                )
+            return True
+
+        ok, errors = await attempt(run)
+        return OkPayload(ok=bool(ok), errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Sends a new email-verification link to the calling account (the previous ones stop working).",
+    )
+    async def verification_email_resend(self, info: Info) -> OkPayload:
+        async def run() -> bool:
+            async with info.context.transaction() as session:
+                await auth.resend_verification(session, info.context.viewer)
+            return True
+
+        ok, errors = await attempt(run)
+        return OkPayload(ok=bool(ok), errors=errors)

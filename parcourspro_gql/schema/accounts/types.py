@@ -1,0 +1,80 @@
+"""Account and the payloads of the authentication mutations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from parcourspro_gql import models
+from parcourspro_gql.domain import accounts
+from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.enums import AffiliationStatus, Role
+from parcourspro_gql.schema.errors import UserError
+from parcourspro_gql.schema.relay import Node, node_resolver, to_global_id
+
+if TYPE_CHECKING:
+    from parcourspro_gql.schema.structures.types import Structure
+
+LazyStructure = Annotated["Structure", strawberry.lazy("parcourspro_gql.schema.structures.types")]
+
+
+@strawberry.type
+class Account(Node):
+    pk: strawberry.Private[int]
+    structure_pk: strawberry.Private[int | None]
+    email: str
+    first_name: str
+    last_name: str
+    email_verified: bool
+    affiliation_status: AffiliationStatus
+
+    @classmethod
+    def from_row(cls, row: models.Account) -> Account:
+        return cls(
+            id=strawberry.ID(to_global_id("Account", row.id)),
+            pk=row.id,
+            structure_pk=row.structure_id,
+            email=row.email,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email_verified=row.email_verified_at is not None,
+            affiliation_status=row.affiliation_status,
+        )
+
+    @strawberry.field
+    async def structure(self, info: Info) -> LazyStructure | None:
+        from parcourspro_gql.schema.structures.types import Structure as StructureType
+
+        if self.structure_pk is None:
+            return None
+        row = await info.context.loaders.structure_by_id.load(self.structure_pk)
+        return StructureType.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def roles(self, info: Info) -> list[Role]:
+        granted = await info.context.loaders.roles_by_account_id.load(self.pk)
+        return [models.Role.BENEFICIARY, *granted]
+
+
+@node_resolver("Account")
+async def account_node(info: Info, pk: int) -> Account | None:
+    row = await info.context.loaders.account_by_id.load(pk)
+    if row is None or not accounts.can_view(info.context.viewer, row):
+        return None
+    return Account.from_row(row)
+
+
+@strawberry.type
+class AccountPayload:
+    account: Account | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str | None
+    refresh_token: str | None
+    expires_in: int | None = strawberry.field(description="Seconds until the access token expires.")
+    account: Account | None
+    errors: list[UserError]
