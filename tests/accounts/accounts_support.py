@@ -54,5 +54,11 @@ class People:
         assert verified["data"]["verifyEmail"]["errors"] == []
         return account
 
+    async def verify_pending(self, email: str = "camille@example.org") -> None:
+        """Follows the verification link that was sent to `email`."""
+        [message] = [m for m in await self.outbox.deliver() if m["To"] == email]
+        verified = await self.gql(VERIFY, {"token": self.token_from(message, "/verify-email")})
+        assert verified["data"]["verifyEmail"]["errors"] == []
+
     async def login(self, email: str = "camille@example.org", password: str = PASSWORD) -> dict[str, Any]:
         return (await self.gql(LOGIN, {"email": email, "password": password}))["data"]["login"]
