@@ -276,8 +276,9 @@ async def _dummy_hash(profile: str) -> str:
     return _DUMMY_HASHES[profile]
 
 
-async def _open_family(session: AsyncSession, account_id: int, family_id: str | None = None,
-                       expires_at: datetime | None = None) -> str:  # fmt: skip
+async def _open_family(
+    session: AsyncSession, account_id: int, family_id: str | None = None, expires_at: datetime | None = None
+) -> str:
     settings = settings_of(session)
     token = new_secret()
     now = clock.now()

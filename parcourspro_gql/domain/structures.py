@@ -1,20 +1,87 @@
-"""Structures: who may see which, and the public picker's search (S4)."""
+"""Structures: identifiers (S1, S2), the public picker (S4), requests and their review (S3), membership (S5)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
+from stdnum.exceptions import ValidationError
+from stdnum.fr import siret as stdnum_siret
 
 from parcourspro_gql.auth.viewer import Viewer
-from parcourspro_gql.models import Structure, StructureStatus
+from parcourspro_gql.clock import clock
+from parcourspro_gql.domain import audit, naf
+from parcourspro_gql.domain.base import settings_of
+from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.domain.ids import structure_global_id
+from parcourspro_gql.mail.outbox import enqueue
+from parcourspro_gql.models import (
+    Account,
+    AccountRole,
+    AffiliationStatus,
+    Membership,
+    Role,
+    Structure,
+    StructureStatus,
+)
 from parcourspro_gql.models._types import normalize_search
+
+
+@dataclass(frozen=True)
+class AddressData:
+    street: str
+    postal_code: str
+    city: str
 
 
 def search_text(name: str, siret: str, city: str) -> str:
     """What the search column of a structure stores: name, SIRET and city, without case or accents."""
     return normalize_search(f"{name} {siret} {city}")
+
+
+def check_siret(raw: str, field: str = "siret") -> str:
+    """S1: 14 digits once spaces are removed, valid for python-stdnum (Luhn, La Poste's rule)."""
+    compact = stdnum_siret.compact(raw)
+    try:
+        return str(stdnum_siret.validate(compact))
+    except ValidationError as error:
+        raise DomainError(
+            ErrorCode.INVALID_SIRET, "Numéro SIRET invalide : vérifiez les 14 chiffres.", field
+        ) from error
+
+
+def check_ape(raw: str, field: str = "apeCode") -> str:
+    """S2: NN.NNX (dot optional, letter upper-cased), present in the NAF version in force."""
+    code = naf.normalize(raw)
+    if code is None or naf.label(code, clock.now().date()) is None:
+        version = naf.version_on(clock.now().date()).name
+        raise DomainError(
+            ErrorCode.INVALID_APE_CODE, f"Code APE inconnu de la nomenclature {version}.", field
+        )
+    return code
+
+
+def _text(value: str, field: str, maximum: int, minimum: int = 1) -> str:
+    value = " ".join(value.split())
+    if not minimum <= len(value) <= maximum:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"Ce champ doit compter de {minimum} à {maximum} caractères.", field
+        )
+    return value
+
+
+def check_address(address: AddressData) -> AddressData:
+    postal_code = address.postal_code.replace(" ", "")
+    if not (len(postal_code) == 5 and postal_code.isdigit()):
+        raise DomainError(ErrorCode.INVALID_INPUT, "Code postal invalide (5 chiffres).", "address.postalCode")
+    return AddressData(
+        street=_text(address.street, "address.street", 200),
+        postal_code=postal_code,
+        city=_text(address.city, "address.city", 100),
+    )
 
 
 def can_view(viewer: Viewer, structure: Structure) -> bool:
@@ -27,8 +94,255 @@ def can_view(viewer: Viewer, structure: Structure) -> bool:
 
 
 def public_search(search: str | None) -> Select[Any]:
-    """Validated structures whose name, SIRET or city contain every word of `search`."""
+    """S4: validated structures whose name, SIRET or city contain every word of `search`."""
     statement = select(Structure).where(Structure.status == StructureStatus.VALIDATED)
     for word in normalize_search(search or "").split():
         statement = statement.where(Structure.search_text.contains(word, autoescape=True))
     return statement
+
+
+def pending_structures() -> Select[Any]:
+    """S3: requests awaiting a manager, for the dashboard (ordered by the caller, oldest first)."""
+    return select(Structure).where(Structure.status == StructureStatus.PENDING)
+
+
+def _require_verified(viewer: Viewer) -> None:
+    if not viewer.email_verified:
+        raise DomainError(ErrorCode.EMAIL_NOT_VERIFIED, "Confirmez d'abord votre adresse e-mail.")
+
+
+async def _managers(session: AsyncSession) -> list[Account]:
+    return list(
+        await session.scalars(
+            select(Account)
+            .join(AccountRole, AccountRole.account_id == Account.id)
+            .where(AccountRole.role == Role.MANAGER, Account.disabled_at.is_(None))
+            .order_by(Account.id)
+        )
+    )
+
+
+async def request_structure(
+    session: AsyncSession, viewer: Viewer, *, name: str, siret: str, ape_code: str, address: AddressData
+) -> Structure:
+    """S1-S3: the caller asks for his missing structure; it waits for a manager."""
+    _require_verified(viewer)
+    if viewer.affiliation_status in {AffiliationStatus.ACTIVE, AffiliationStatus.PENDING}:
+        raise DomainError(ErrorCode.ALREADY_AFFILIATED, "Vous êtes déjà rattaché à une structure.")
+    name = _text(name, "name", 200, 2)
+    siret = check_siret(siret)
+    ape_code = check_ape(ape_code)
+    address = check_address(address)
+    existing = await session.scalar(
+        select(Structure).where(Structure.siret == siret, Structure.status != StructureStatus.REJECTED)
+    )
+    if existing is not None:
+        if existing.status is StructureStatus.VALIDATED:
+            message = (
+                f"Ce SIRET est déjà enregistré pour « {existing.name} » "
+                f"(identifiant {structure_global_id(existing.id)}) : demandez à la rejoindre."
+            )
+        else:
+            message = "Une demande de création est déjà en cours pour ce SIRET."
+        raise DomainError(ErrorCode.SIRET_ALREADY_REGISTERED, message, "siret")
+    if await session.scalar(
+        select(Structure.id).where(
+            Structure.requested_by_id == viewer.account_id, Structure.status == StructureStatus.PENDING
+        )
+    ):
+        raise DomainError(ErrorCode.INVALID_INPUT, "Vous avez déjà une demande de structure en attente.")
+    settings = settings_of(session)
+    now = clock.now()
+    structure = Structure(
+        name=name,
+        siret=siret,
+        ape_code=ape_code,
+        street=address.street,
+        postal_code=address.postal_code,
+        city=address.city,
+        status=StructureStatus.PENDING,
+        search_text=search_text(name, siret, address.city),
+        requested_at=now,
+        requested_by_id=viewer.account_id,
+    )
+    session.add(structure)
+    await session.flush()
+    requester = await session.get(Account, viewer.account_id)
+    assert requester is not None
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Structure",
+        entity_id=structure.id,
+        action="structure.request",
+        to_state=StructureStatus.PENDING,
+    )
+    context = {
+        "structure_name": name,
+        "siret": siret,
+        "ape_code": ape_code,
+        "ape_label": naf.label_any(ape_code),
+        "street": address.street,
+        "postal_code": address.postal_code,
+        "city": address.city,
+        "deadline_hours": settings.review_deadline_hours,
+        "requester_name": f"{requester.first_name} {requester.last_name}",
+        "requester_email": requester.email,
+    }
+    await enqueue(
+        session,
+        to=requester.email,
+        template="structure_request_received",
+        context={**context, "first_name": requester.first_name},
+    )
+    for manager in await _managers(session):
+        await enqueue(
+            session,
+            to=manager.email,
+            template="structure_request_to_review",
+            context={**context, "first_name": manager.first_name},
+        )
+    return structure
+
+
+async def _pending_for_manager(session: AsyncSession, viewer: Viewer, structure_id: int) -> Structure:
+    if not viewer.is_manager:
+        raise DomainError(ErrorCode.FORBIDDEN, "Action réservée aux gestionnaires de Cap Métiers.")
+    structure = await session.get(Structure, structure_id, with_for_update=True)
+    if structure is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "Structure introuvable.", "structureId")
+    if structure.status is not StructureStatus.PENDING:
+        raise DomainError(ErrorCode.INVALID_TRANSITION, "Cette demande a déjà été traitée.", "structureId")
+    return structure
+
+
+async def validate_structure(session: AsyncSession, viewer: Viewer, structure_id: int) -> Structure:
+    """S3: a manager validates; the requester becomes the structure's first account, active and REFERENT."""
+    structure = await _pending_for_manager(session, viewer, structure_id)
+    now = clock.now()
+    structure.status, structure.decided_at, structure.decided_by_id = (
+        StructureStatus.VALIDATED,
+        now,
+        viewer.account_id,
+    )
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Structure",
+        entity_id=structure.id,
+        action="structure.validate",
+        from_state=StructureStatus.PENDING,
+        to_state=StructureStatus.VALIDATED,
+        actor_role=Role.MANAGER.value,
+    )
+    requester = await session.get(Account, structure.requested_by_id) if structure.requested_by_id else None
+    if requester is not None and requester.affiliation_status not in {
+        AffiliationStatus.ACTIVE,
+        AffiliationStatus.PENDING,
+    }:
+        previous = requester.affiliation_status
+        requester.structure_id, requester.affiliation_status = structure.id, AffiliationStatus.ACTIVE
+        requester.affiliation_requested_at = requester.affiliation_requested_at or structure.requested_at
+        requester.affiliation_decided_at = now
+        session.add(
+            AccountRole(
+                account_id=requester.id, role=Role.REFERENT, granted_at=now, granted_by_id=viewer.account_id
+            )
+        )
+        await audit.record(
+            session,
+            viewer,
+            entity_type="Account",
+            entity_id=requester.id,
+            action="affiliation.first_account",
+            from_state=previous,
+            to_state=AffiliationStatus.ACTIVE,
+            data={"structure_id": structure.id, "role": "REFERENT"},
+        )
+    if requester is not None:
+        await enqueue(
+            session,
+            to=requester.email,
+            template="structure_validated",
+            context={"first_name": requester.first_name, "structure_name": structure.name},
+        )
+    return structure
+
+
+async def reject_structure(
+    session: AsyncSession, viewer: Viewer, structure_id: int, reason: str | None
+) -> Structure:
+    """S3: a manager rejects, with a reason that the requester receives."""
+    reason = " ".join((reason or "").split())
+    structure = await _pending_for_manager(session, viewer, structure_id)
+    if not 3 <= len(reason) <= 2000:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Indiquez le motif du refus.", "reason")
+    structure.status, structure.decided_at, structure.decided_by_id = (
+        StructureStatus.REJECTED,
+        clock.now(),
+        viewer.account_id,
+    )
+    structure.rejection_reason = reason
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Structure",
+        entity_id=structure.id,
+        action="structure.reject",
+        from_state=StructureStatus.PENDING,
+        to_state=StructureStatus.REJECTED,
+        reason=reason,
+        actor_role=Role.MANAGER.value,
+    )
+    requester = await session.get(Account, structure.requested_by_id) if structure.requested_by_id else None
+    if requester is not None:
+        await enqueue(
+            session,
+            to=requester.email,
+            template="structure_rejected",
+            context={"first_name": requester.first_name, "structure_name": structure.name, "reason": reason},
+        )
+    return structure
+
+
+async def grant_membership(session: AsyncSession, viewer: Viewer, structure_id: int, year: int) -> Structure:
+    """S5: a manager grants the membership of one calendar year (idempotent; a revoked one is restored)."""
+    if not viewer.is_manager:
+        raise DomainError(ErrorCode.FORBIDDEN, "Action réservée aux gestionnaires de Cap Métiers.")
+    structure = await session.get(Structure, structure_id)
+    if structure is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "Structure introuvable.", "structureId")
+    if structure.status is not StructureStatus.VALIDATED:
+        raise DomainError(
+            ErrorCode.STRUCTURE_NOT_VALIDATED, "La structure n'est pas encore validée.", "structureId"
+        )
+    current = clock.now().year
+    if not current - 1 <= year <= current + 1:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"Année d'adhésion attendue entre {current - 1} et {current + 1}.",
+            "year",
+        )
+    membership = await session.scalar(
+        select(Membership).where(Membership.structure_id == structure.id, Membership.year == year)
+    )
+    now = clock.now()
+    if membership is None:
+        session.add(
+            Membership(structure_id=structure.id, year=year, granted_at=now, granted_by_id=viewer.account_id)
+        )
+    elif membership.revoked_at is not None:
+        membership.revoked_at = membership.revoked_by_id = membership.revocation_reason = None
+        membership.granted_at, membership.granted_by_id = now, viewer.account_id
+    else:
+        return structure
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Structure",
+        entity_id=structure.id,
+        action="membership.grant",
+        to_state=str(year),
+        actor_role=Role.MANAGER.value,
+    )
+    return structure

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
-from parcourspro_gql.loaders.structures import StructureByIdLoader
+from parcourspro_gql.loaders.structures import MembershipsByStructureIdLoader, StructureByIdLoader
 
 
 class Loaders:
@@ -13,5 +13,6 @@ class Loaders:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.structure_by_id = StructureByIdLoader(db)
+        self.memberships_by_structure_id = MembershipsByStructureIdLoader(db)
         self.account_by_id = AccountByIdLoader(db)
         self.roles_by_account_id = RolesByAccountIdLoader(db)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from graphql import GraphQLError
 from strawberry.permission import BasePermission
 
 from parcourspro_gql.models import Role
@@ -27,3 +28,8 @@ class IsManager(BasePermission):
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         return bool(info.context.viewer.has_role(Role.MANAGER))
+
+
+def forbidden() -> GraphQLError:
+    """The top-level FORBIDDEN error of a field whose object the caller may not see."""
+    return GraphQLError("Accès refusé.", extensions={"code": "FORBIDDEN"})

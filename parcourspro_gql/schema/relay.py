@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import Select
 
-from parcourspro_gql.loaders.pagination import Page, PaginationError
+from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.domain.ids import global_id
+from parcourspro_gql.loaders.pagination import Page, PaginationError, paginate
 from parcourspro_gql.schema.context import Info
 
-
-def to_global_id(type_name: str, pk: int) -> str:
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+to_global_id = global_id
 
 
 def from_global_id(global_id: str) -> tuple[str, int]:
@@ -101,3 +103,30 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         return None
     resolver = _NODE_RESOLVERS.get(type_name)
     return await resolver(info, pk) if resolver else None
+
+
+async def connection(
+    info: Info,
+    statement: Select[Any],
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    to_node: Callable[[Any], NodeT],
+    first: int | None,
+    after: str | None,
+) -> Connection[NodeT]:
+    """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error."""
+    try:
+        page = await paginate(info.context.db, statement, order_by, first=first, after=after)
+    except PaginationError as error:
+        raise bad_argument(error) from error
+    return Connection.from_page(page, to_node)
+
+
+def pk_of(global_id: str, type_name: str, field: str) -> int:
+    """The primary key behind a global id of `type_name`; a refusal (NOT_FOUND) for anything else."""
+    try:
+        found_type, pk = from_global_id(global_id)
+    except ValueError:
+        found_type, pk = "", 0
+    if found_type != type_name:
+        raise DomainError(ErrorCode.NOT_FOUND, "Identifiant inconnu.", field)
+    return pk

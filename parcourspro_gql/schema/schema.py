@@ -11,6 +11,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from parcourspro_gql.schema.accounts.affiliation import AffiliationMutations
 from parcourspro_gql.schema.accounts.mutations import AccountMutations
 from parcourspro_gql.schema.accounts.queries import AccountQueries
 from parcourspro_gql.schema.context import Info
@@ -18,6 +19,7 @@ from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
 from parcourspro_gql.schema.relay import Node, resolve_node
+from parcourspro_gql.schema.structures.mutations import StructureMutations
 from parcourspro_gql.schema.structures.queries import StructureQueries
 
 log = logging.getLogger("parcourspro_gql.graphql")
@@ -31,7 +33,7 @@ class Query(AccountQueries, StructureQueries):
 
 
 @strawberry.type
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, StructureMutations, AffiliationMutations):
     pass
 
 

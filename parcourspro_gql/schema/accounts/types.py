@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -28,6 +29,9 @@ class Account(Node):
     last_name: str
     email_verified: bool
     affiliation_status: AffiliationStatus
+    affiliation_requested_at: datetime | None = strawberry.field(
+        description="When the account asked to join its structure (its age in the referent's waiting list)."
+    )
 
     @classmethod
     def from_row(cls, row: models.Account) -> Account:
@@ -40,6 +44,7 @@ class Account(Node):
             last_name=row.last_name,
             email_verified=row.email_verified_at is not None,
             affiliation_status=row.affiliation_status,
+            affiliation_requested_at=row.affiliation_requested_at,
         )
 
     @strawberry.field

@@ -1,15 +1,66 @@
-"""Structure queries."""
+"""Structure queries: the public picker, the referent's waiting list and the manager dashboard."""
 
 from __future__ import annotations
 
-import strawberry
+from datetime import timedelta
 
-from parcourspro_gql.domain import structures
-from parcourspro_gql.loaders.pagination import PaginationError, paginate
-from parcourspro_gql.models import Structure as StructureRow
+import strawberry
+from sqlalchemy import func, select, union_all
+
+from parcourspro_gql import models
+from parcourspro_gql.clock import clock
+from parcourspro_gql.domain import affiliation, structures
+from parcourspro_gql.models import Role
+from parcourspro_gql.permissions import IsAuthenticated, IsManager, forbidden
+from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.relay import Connection, bad_argument
+from parcourspro_gql.schema.relay import Connection, connection
 from parcourspro_gql.schema.structures.types import Structure
+
+PENDING_ACCOUNT_ORDER = (models.Account.affiliation_requested_at, models.Account.id)
+
+
+@strawberry.type
+class ManagerDashboard:
+    @strawberry.field(description="Structure requests waiting for a decision, oldest first.")
+    async def pending_structures(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Structure]:
+        return await connection(
+            info,
+            structures.pending_structures(),
+            (models.Structure.requested_at, models.Structure.id),
+            Structure.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(description="Accounts waiting for their referent's confirmation, oldest first.")
+    async def pending_affiliations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Account]:
+        return await connection(
+            info,
+            affiliation.pending_affiliations(None),
+            PENDING_ACCOUNT_ORDER,
+            Account.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(description="Structure requests and affiliations waiting for more than 48 hours.")
+    async def overdue_count(self, info: Info) -> int:
+        limit = clock.now() - timedelta(hours=info.context.settings.review_deadline_hours)
+        overdue = union_all(
+            structures.pending_structures()
+            .where(models.Structure.requested_at < limit)
+            .with_only_columns(models.Structure.id),
+            affiliation.pending_affiliations(None)
+            .where(models.Account.affiliation_requested_at < limit)
+            .with_only_columns(models.Account.id),
+        ).subquery()
+        async with info.context.db.read() as session:
+            return int(await session.scalar(select(func.count()).select_from(overdue)) or 0)
 
 
 @strawberry.type
@@ -23,14 +74,31 @@ class StructureQueries:
     async def structures(
         self, info: Info, search: str | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Structure]:
-        try:
-            page = await paginate(
-                info.context.db,
-                structures.public_search(search),
-                [StructureRow.name, StructureRow.id],
-                first=first,
-                after=after,
-            )
-        except PaginationError as error:
-            raise bad_argument(error) from error
-        return Connection.from_page(page, Structure.from_row)
+        return await connection(
+            info,
+            structures.public_search(search),
+            (models.Structure.name, models.Structure.id),
+            Structure.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(
+        description="Referent of the caller's structure only: accounts waiting for his confirmation.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def pending_affiliations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Account]:
+        viewer = info.context.viewer
+        if viewer.active_structure_id is not None and viewer.has_role(Role.REFERENT):
+            statement = affiliation.pending_affiliations(viewer.active_structure_id)
+        elif viewer.is_manager:
+            statement = affiliation.pending_affiliations(None)
+        else:
+            raise forbidden()
+        return await connection(info, statement, PENDING_ACCOUNT_ORDER, Account.from_row, first, after)
+
+    @strawberry.field(description="Managers only.", permission_classes=[IsAuthenticated, IsManager])
+    def manager_dashboard(self) -> ManagerDashboard:
+        return ManagerDashboard()

@@ -1,16 +1,25 @@
-"""Structure and Address."""
+"""Structure, Address, Membership and the structure payloads."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from parcourspro_gql import models
-from parcourspro_gql.domain import structures
+from parcourspro_gql.clock import clock
+from parcourspro_gql.domain import affiliation, naf, structures
+from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.enums import StructureStatus
-from parcourspro_gql.schema.relay import Connection, Node, node_resolver, to_global_id
+from parcourspro_gql.schema.enums import AffiliationStatus, StructureStatus
+from parcourspro_gql.schema.errors import UserError
+from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
+
+if TYPE_CHECKING:
+    from parcourspro_gql.schema.accounts.types import Account
+
+LazyAccount = Annotated["Account", strawberry.lazy("parcourspro_gql.schema.accounts.types")]
 
 
 @strawberry.type
@@ -18,6 +27,12 @@ class Address:
     street: str
     postal_code: str
     city: str
+
+
+@strawberry.type
+class Membership:
+    year: int
+    granted_at: datetime
 
 
 @strawberry.type
@@ -45,8 +60,49 @@ class Structure(Node):
             rejection_reason=row.rejection_reason,
         )
 
+    @strawberry.field(description="French label of the APE code in the NAF reference.")
+    def ape_label(self) -> str | None:
+        return naf.label_any(self.ape_code)
 
-StructureConnection = Connection[Structure]
+    @strawberry.field(
+        description="Whether the structure holds Cap Métiers membership for the year (default: the current year)."
+    )
+    async def is_member(self, info: Info, year: int | None = None) -> bool:
+        wanted = year if year is not None else clock.now().year
+        memberships = await info.context.loaders.memberships_by_structure_id.load(self.pk)
+        return any(membership.year == wanted for membership in memberships)
+
+    @strawberry.field
+    async def memberships(self, info: Info) -> list[Membership]:
+        rows = await info.context.loaders.memberships_by_structure_id.load(self.pk)
+        return [Membership(year=row.year, granted_at=row.granted_at) for row in rows]
+
+    @strawberry.field(
+        description="Accounts of the structure: its referents, employers and managers only.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def accounts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        affiliation_status: AffiliationStatus | None = None,
+    ) -> Connection[LazyAccount]:
+        from parcourspro_gql.schema.accounts.types import Account as AccountType
+
+        if not affiliation.can_list_accounts(info.context.viewer, self.pk):
+            raise forbidden()
+        return await connection(
+            info,
+            affiliation.structure_accounts(self.pk, affiliation_status),
+            ACCOUNT_ORDER,
+            AccountType.from_row,
+            first,
+            after,
+        )
+
+
+ACCOUNT_ORDER = (models.Account.last_name, models.Account.first_name, models.Account.id)
 
 
 @node_resolver("Structure")
@@ -55,3 +111,9 @@ async def structure_node(info: Info, pk: int) -> Structure | None:
     if row is None or not structures.can_view(info.context.viewer, row):
         return None
     return Structure.from_row(row)
+
+
+@strawberry.type
+class StructurePayload:
+    structure: Structure | None
+    errors: list[UserError]

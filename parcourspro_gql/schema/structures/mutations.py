@@ -1,0 +1,105 @@
+"""structureRequest, structureValidate, structureReject, membershipGrant: thin resolvers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parcourspro_gql import models
+from parcourspro_gql.domain import structures
+from parcourspro_gql.permissions import IsAuthenticated
+from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.errors import attempt
+from parcourspro_gql.schema.relay import pk_of
+from parcourspro_gql.schema.structures.types import Structure, StructurePayload
+
+
+@strawberry.input
+class AddressInput:
+    street: str
+    postal_code: str
+    city: str
+
+
+@strawberry.input
+class StructureRequestInput:
+    name: str
+    siret: str
+    ape_code: str
+    address: AddressInput
+
+
+@strawberry.input
+class StructureDecisionInput:
+    structure_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="Required when rejecting.")
+
+
+@strawberry.input
+class MembershipGrantInput:
+    structure_id: strawberry.ID
+    year: int
+
+
+async def run(
+    info: Info, use_case: Callable[[AsyncSession], Awaitable[models.Structure]]
+) -> StructurePayload:
+    async def call() -> models.Structure:
+        async with info.context.transaction() as session:
+            return await use_case(session)
+
+    row, errors = await attempt(call)
+    return StructurePayload(structure=Structure.from_row(row) if row else None, errors=errors)
+
+
+@strawberry.type
+class StructureMutations:
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="The caller asks for his missing structure to be created; he becomes its referent once a "
+        "manager validates it.",
+    )
+    async def structure_request(self, info: Info, input: StructureRequestInput) -> StructurePayload:
+        address = structures.AddressData(input.address.street, input.address.postal_code, input.address.city)
+        return await run(
+            info,
+            lambda session: structures.request_structure(
+                session, info.context.viewer, name=input.name, siret=input.siret, ape_code=input.ape_code,
+                address=address,
+            ),
+        )  # fmt: skip
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def structure_validate(self, info: Info, input: StructureDecisionInput) -> StructurePayload:
+        return await run(
+            info,
+            lambda session: structures.validate_structure(
+                session, info.context.viewer, pk_of(input.structure_id, "Structure", "structureId")
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def structure_reject(self, info: Info, input: StructureDecisionInput) -> StructurePayload:
+        return await run(
+            info,
+            lambda session: structures.reject_structure(
+                session,
+                info.context.viewer,
+                pk_of(input.structure_id, "Structure", "structureId"),
+                input.reason,
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def membership_grant(self, info: Info, input: MembershipGrantInput) -> StructurePayload:
+        return await run(
+            info,
+            lambda session: structures.grant_membership(
+                session,
+                info.context.viewer,
+                pk_of(input.structure_id, "Structure", "structureId"),
+                input.year,
+            ),
+        )
