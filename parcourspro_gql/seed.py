@@ -51,8 +51,10 @@ DEMO_LOGINS = (
 
 
 def demo_siret(seed: int) -> str:
-    """A valid (Luhn) SIRET that no real establishment is likely to hold."""
-    body = f"9{seed:012d}"
+    """A valid SIRET (its SIREN and itself pass Luhn) in the 9xx range, which no real establishment holds."""
+    siren_body = f"9{seed:07d}"
+    siren = siren_body + luhn.calc_check_digit(siren_body)
+    body = f"{siren}{seed % 10000:04d}"
     return body + luhn.calc_check_digit(body)
 
 

@@ -33,9 +33,15 @@ class Context:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction for a mutation: committed at the end, rolled back on any exception."""
-        async with self.db.transaction() as session:
-            yield session
+        """One write transaction for a mutation: committed at the end, rolled back on any exception.
+
+        The loaders are renewed afterwards: what they cached (the caller's roles, say) may have changed.
+        """
+        try:
+            async with self.db.transaction() as session:
+                yield session
+        finally:
+            self.loaders = Loaders(self.db)
 
 
 Info = strawberry.Info[Context, None]
