@@ -155,6 +155,38 @@ def cmd_create_manager(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_create_manager(settings, args))
 
 
+async def _import_structures(settings: Settings, path: Path) -> int:
+    from tqdm import tqdm
+
+    from parcourspro_gql.domain.structure_import import ImportFormatError, import_structures, read_rows
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        total = max(sum(1 for _ in handle) - 1, 0)
+    db = _database(settings)
+    try:
+        with (
+            path.open(encoding="utf-8-sig", newline="") as handle,
+            tqdm(total=total, unit=" lignes", file=sys.stderr, disable=None) as bar,
+        ):
+            report = await import_structures(db, read_rows(handle), bar.update)
+    except ImportFormatError as error:
+        print(f"Fichier refusé : {error}", file=sys.stderr)
+        return 2
+    finally:
+        await db.dispose()
+    for line, reason in report.invalid:
+        print(f"ligne {line} ignorée : {reason}", file=sys.stderr)
+    print(
+        f"{report.read} lignes lues : {report.created} structures créées, {report.updated} mises à jour, "
+        f"{report.inactive} établissements fermés ignorés, {len(report.invalid)} lignes invalides."
+    )
+    return 0
+
+
+def cmd_import_structures(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_import_structures(settings, Path(args.file)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parcourspro-gql", description="ParcoursPro GraphQL API.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -185,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     manager.add_argument("--first-name", required=True)
     manager.add_argument("--last-name", required=True)
     manager.set_defaults(handler=cmd_create_manager)
+
+    importer = commands.add_parser(
+        "import-structures", help="load validated structures from a SIRENE establishments CSV"
+    )
+    importer.add_argument("file", help="CSV with SIRENE's column names (comma or semicolon separated)")
+    importer.set_defaults(handler=cmd_import_structures)
     return parser
 
 

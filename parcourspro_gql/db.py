@@ -122,5 +122,12 @@ class Database:
         async with self._write() as session, session.begin():
             yield session
 
+    async def analyze(self, *tables: str) -> None:
+        """Refreshes the planner's statistics after a bulk load (SQLite needs them to prefer selective indexes)."""
+        async with self.engine.connect() as connection:
+            for table in tables:
+                await connection.exec_driver_sql(f"ANALYZE {table}")
+            await connection.commit()
+
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -102,8 +102,10 @@ async def _seed(session: AsyncSession) -> None:
             rejection_reason=reason,
         )
         session.add(row)
+        created.append(row)
         return row
 
+    created: list[Structure] = []
     provider_org = structure(
         30,
         "Institut Aquitain de Formation",
@@ -154,6 +156,7 @@ async def _seed(session: AsyncSession) -> None:
         reason="SIRET ne correspondant à aucune structure d'orientation.",
     )
     await session.flush()
+    await structures.index_terms(session, created)
     session.add_all(
         [
             Membership(

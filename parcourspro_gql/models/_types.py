@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 
 from sqlalchemy import Enum
@@ -25,3 +26,8 @@ def normalize_search(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(stripped.casefold().replace("œ", "oe").replace("æ", "ae").split())
+
+
+def search_terms(normalized: str) -> set[str]:
+    """The words of a normalised text that the search-term index stores (letters and digits, 60 at most)."""
+    return {word[:60] for word in re.findall(r"[0-9a-z]+", normalized)}

@@ -47,6 +47,8 @@ class Structure(Base):
             postgresql_where=text("status != 'REJECTED'"),
         ),
         Index("ix_structures_status_requested_at", "status", "requested_at"),
+        # The picker's order (name, id) among validated structures: a page is an index range, not a sort.
+        Index("ix_structures_status_name", "status", "name", "id"),
     )
 
 
@@ -63,3 +65,14 @@ class Membership(Base):
     revocation_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("structure_id", "year"),)
+
+
+class StructureSearchTerm(Base):
+    """One word of a structure's name, SIRET or city, normalised: word-prefix search by an index range scan."""
+
+    __tablename__ = "structure_search_terms"
+
+    term: Mapped[str] = mapped_column(String(60), primary_key=True)
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from parcourspro_gql.clock import clock as app_clock
-from parcourspro_gql.domain.structures import search_text
+from parcourspro_gql.domain.structures import index_terms, search_text
 from parcourspro_gql.models import Structure, StructureStatus
 from parcourspro_gql.schema.relay import to_global_id
 from parcourspro_gql.seed import demo_siret
@@ -44,6 +44,7 @@ async def add_structures(db, count: int, status: StructureStatus = StructureStat
             )
         session.add_all(rows)
         await session.flush()
+        await index_terms(session, rows)
         return [row.id for row in rows]
 
 

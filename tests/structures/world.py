@@ -8,7 +8,7 @@ from typing import Any
 
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.clock import clock
-from parcourspro_gql.domain.structures import search_text
+from parcourspro_gql.domain.structures import index_terms, search_text
 from parcourspro_gql.models import Account, AccountRole, AffiliationStatus, Role, Structure, StructureStatus
 from parcourspro_gql.schema.relay import to_global_id
 from parcourspro_gql.seed import demo_siret
@@ -63,6 +63,7 @@ class World:
             )  # fmt: skip
             session.add(row)
             await session.flush()
+            await index_terms(session, [row])
             return Org(row.id, siret)
 
     async def person(
