@@ -26,6 +26,7 @@ from parcourspro_gql.models import (
     Membership,
     Role,
     Structure,
+    StructureChange,
     StructureSearchTerm,
     StructureStatus,
 )
@@ -371,3 +372,206 @@ async def grant_membership(session: AsyncSession, viewer: Viewer, structure_id: 
         actor_role=Role.MANAGER.value,
     )
     return structure
+
+
+async def revoke_membership(
+    session: AsyncSession, viewer: Viewer, structure_id: int, year: int, reason: str | None
+) -> Structure:
+    """S5: a manager withdraws a year's membership, with a reason."""
+    if not viewer.is_manager:
+        raise DomainError(ErrorCode.FORBIDDEN, "Action réservée aux gestionnaires de Cap Métiers.")
+    structure = await session.get(Structure, structure_id)
+    if structure is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "Structure introuvable.", "structureId")
+    reason = " ".join((reason or "").split())
+    if not 3 <= len(reason) <= 2000:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Indiquez le motif du retrait.", "reason")
+    membership = await session.scalar(
+        select(Membership).where(
+            Membership.structure_id == structure.id, Membership.year == year, Membership.revoked_at.is_(None)
+        )
+    )
+    if membership is None:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, f"La structure n'est pas adhérente pour {year}.", "year"
+        )
+    membership.revoked_at, membership.revoked_by_id, membership.revocation_reason = (
+        clock.now(),
+        viewer.account_id,
+        reason,
+    )
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Structure",
+        entity_id=structure.id,
+        action="membership.revoke",
+        from_state=str(year),
+        reason=reason,
+        actor_role=Role.MANAGER.value,
+    )
+    return structure
+
+
+@dataclass(frozen=True)
+class ChangeData:
+    """What a referent proposes; None keeps the current value."""
+
+    name: str | None = None
+    ape_code: str | None = None
+    address: AddressData | None = None
+
+
+async def propose_change(
+    session: AsyncSession, viewer: Viewer, structure_id: int, data: ChangeData
+) -> StructureChange:
+    """A referent proposes new name, address or APE code for his structure (never the SIRET); a manager decides."""
+    if not (viewer.active_structure_id == structure_id and viewer.has_role(Role.REFERENT)):
+        raise DomainError(
+            ErrorCode.FORBIDDEN, "Seul un référent de la structure peut en proposer la modification."
+        )
+    structure = await session.get(Structure, structure_id, with_for_update=True)
+    if structure is None or structure.status is not StructureStatus.VALIDATED:
+        raise DomainError(ErrorCode.STRUCTURE_NOT_VALIDATED, "La structure n'est pas validée.", "structureId")
+    name = _text(data.name, "name", 200, 2) if data.name is not None else None
+    ape_code = check_ape(data.ape_code) if data.ape_code is not None else None
+    address = check_address(data.address) if data.address is not None else None
+    change = StructureChange(
+        structure_id=structure.id,
+        requested_by_id=viewer.account_id,
+        requested_at=clock.now(),
+        name=name if name != structure.name else None,
+        ape_code=ape_code if ape_code != structure.ape_code else None,
+        street=address.street if address else None,
+        postal_code=address.postal_code if address else None,
+        city=address.city if address else None,
+        status=StructureStatus.PENDING,
+    )
+    if address and (address.street, address.postal_code, address.city) == (
+        structure.street,
+        structure.postal_code,
+        structure.city,
+    ):
+        change.street = change.postal_code = change.city = None
+    if change.name is None and change.ape_code is None and change.street is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Aucune modification par rapport aux données actuelles.")
+    if await session.scalar(
+        select(StructureChange.id).where(
+            StructureChange.structure_id == structure.id, StructureChange.status == StructureStatus.PENDING
+        )
+    ):
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, "Une modification de cette structure attend déjà une décision."
+        )
+    session.add(change)
+    await session.flush()
+    await audit.record(
+        session,
+        viewer,
+        entity_type="StructureChange",
+        entity_id=change.id,
+        action="structure.change_propose",
+        to_state=StructureStatus.PENDING,
+        actor_role=Role.REFERENT.value,
+        data={"structure_id": structure.id},
+    )
+    requester = await session.get(Account, viewer.account_id)
+    assert requester is not None
+    lines = _change_lines(structure, change)
+    for manager in await _managers(session):
+        await enqueue(
+            session,
+            to=manager.email,
+            template="structure_change_to_review",
+            context={
+                "first_name": manager.first_name,
+                "structure_name": structure.name,
+                "requester_name": f"{requester.first_name} {requester.last_name}",
+                "changes": lines,
+            },
+        )
+    return change
+
+
+def _change_lines(structure: Structure, change: StructureChange) -> list[tuple[str, str, str]]:
+    lines = []
+    if change.name is not None:
+        lines.append(("Nom", structure.name, change.name))
+    if change.ape_code is not None:
+        lines.append(("Code APE", structure.ape_code, change.ape_code))
+    if change.street is not None:
+        before = f"{structure.street}, {structure.postal_code} {structure.city}"
+        lines.append(("Adresse", before, f"{change.street}, {change.postal_code} {change.city}"))
+    return lines
+
+
+async def _decide_change(
+    session: AsyncSession, viewer: Viewer, change_id: int, approve: bool, reason: str | None
+) -> StructureChange:
+    if not viewer.is_manager:
+        raise DomainError(ErrorCode.FORBIDDEN, "Action réservée aux gestionnaires de Cap Métiers.")
+    change = await session.get(StructureChange, change_id, with_for_update=True)
+    if change is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "Modification introuvable.", "changeId")
+    if change.status is not StructureStatus.PENDING:
+        raise DomainError(ErrorCode.INVALID_TRANSITION, "Cette modification a déjà été traitée.", "changeId")
+    reason = " ".join((reason or "").split()) or None
+    if not approve and (reason is None or len(reason) < 3):
+        raise DomainError(ErrorCode.INVALID_INPUT, "Indiquez le motif du refus.", "reason")
+    structure = await session.get(Structure, change.structure_id, with_for_update=True)
+    assert structure is not None
+    change.status = StructureStatus.VALIDATED if approve else StructureStatus.REJECTED
+    change.decided_by_id, change.decided_at, change.rejection_reason = viewer.account_id, clock.now(), reason
+    if approve:
+        structure.name = change.name or structure.name
+        structure.ape_code = change.ape_code or structure.ape_code
+        if change.street is not None:
+            structure.street, structure.postal_code, structure.city = (
+                change.street,
+                change.postal_code,
+                change.city,
+            )
+        structure.search_text = search_text(structure.name, structure.siret, structure.city)
+        await index_terms(session, [structure])
+    await audit.record(
+        session,
+        viewer,
+        entity_type="StructureChange",
+        entity_id=change.id,
+        action="structure.change_approve" if approve else "structure.change_reject",
+        from_state=StructureStatus.PENDING,
+        to_state=change.status,
+        reason=reason,
+        actor_role=Role.MANAGER.value,
+        data={"structure_id": structure.id},
+    )
+    requester = await session.get(Account, change.requested_by_id) if change.requested_by_id else None
+    if requester is not None:
+        await enqueue(
+            session,
+            to=requester.email,
+            template="structure_change_decided",
+            context={
+                "first_name": requester.first_name,
+                "structure_name": structure.name,
+                "approved": approve,
+                "reason": reason,
+            },
+        )
+    return change
+
+
+async def approve_change(session: AsyncSession, viewer: Viewer, change_id: int) -> StructureChange:
+    """A manager applies a referent's proposal to the structure."""
+    return await _decide_change(session, viewer, change_id, True, None)
+
+
+async def reject_change(
+    session: AsyncSession, viewer: Viewer, change_id: int, reason: str | None
+) -> StructureChange:
+    """A manager rejects a referent's proposal, with a reason."""
+    return await _decide_change(session, viewer, change_id, False, reason)
+
+
+def pending_changes() -> Select[Any]:
+    return select(StructureChange).where(StructureChange.status == StructureStatus.PENDING)

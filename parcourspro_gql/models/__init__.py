@@ -4,7 +4,13 @@ from parcourspro_gql.models.account import Account, AccountRole, AffiliationStat
 from parcourspro_gql.models.audit import AuditEntry
 from parcourspro_gql.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
 from parcourspro_gql.models.registration import LIVE_STATUSES, Registration, RegistrationStatus
-from parcourspro_gql.models.structure import Membership, Structure, StructureSearchTerm, StructureStatus
+from parcourspro_gql.models.structure import (
+    Membership,
+    Structure,
+    StructureChange,
+    StructureSearchTerm,
+    StructureStatus,
+)
 from parcourspro_gql.models.token import LoginAttempt, OneTimeToken, RefreshToken, TokenPurpose
 from parcourspro_gql.models.training import Training, TrainingFormat, TrainingSession
 
@@ -25,6 +31,7 @@ __all__ = [
     "RegistrationStatus",
     "Role",
     "Structure",
+    "StructureChange",
     "StructureSearchTerm",
     "StructureStatus",
     "TokenPurpose",

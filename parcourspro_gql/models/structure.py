@@ -76,3 +76,35 @@ class StructureSearchTerm(Base):
     structure_id: Mapped[int] = mapped_column(
         ForeignKey("structures.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class StructureChange(Base):
+    """A referent's proposal to change his structure's name, address or APE code (never its SIRET); a
+    manager approves or rejects it. Fields left None are unchanged."""
+
+    __tablename__ = "structure_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    name: Mapped[str | None] = mapped_column(String(200))
+    ape_code: Mapped[str | None] = mapped_column(String(6))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[StructureStatus] = mapped_column(enum_column(StructureStatus))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # One open proposal per structure: a new one replaces nothing silently.
+        Index(
+            "uq_structure_changes_pending",
+            "structure_id",
+            unique=True,
+            sqlite_where=text("status = 'PENDING'"),
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+    )

@@ -19,7 +19,7 @@ from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
 from parcourspro_gql.schema.relay import Node, resolve_node
-from parcourspro_gql.schema.structures.mutations import StructureMutations
+from parcourspro_gql.schema.structures.mutations import StructureChangeMutations, StructureMutations
 from parcourspro_gql.schema.structures.queries import StructureQueries
 
 log = logging.getLogger("parcourspro_gql.graphql")
@@ -33,7 +33,7 @@ class Query(AccountQueries, StructureQueries):
 
 
 @strawberry.type
-class Mutation(AccountMutations, StructureMutations, AffiliationMutations):
+class Mutation(AccountMutations, StructureMutations, StructureChangeMutations, AffiliationMutations):
     pass
 
 

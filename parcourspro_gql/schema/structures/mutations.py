@@ -13,7 +13,12 @@ from parcourspro_gql.permissions import IsAuthenticated
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.errors import attempt
 from parcourspro_gql.schema.relay import pk_of
-from parcourspro_gql.schema.structures.types import Structure, StructurePayload
+from parcourspro_gql.schema.structures.types import (
+    Structure,
+    StructureChange,
+    StructureChangePayload,
+    StructurePayload,
+)
 
 
 @strawberry.input
@@ -101,5 +106,103 @@ class StructureMutations:
                 info.context.viewer,
                 pk_of(input.structure_id, "Structure", "structureId"),
                 input.year,
+            ),
+        )
+
+
+@strawberry.input
+class MembershipRevokeInput:
+    structure_id: strawberry.ID
+    year: int
+    reason: str
+
+
+@strawberry.input
+class StructureChangeProposeInput:
+    structure_id: strawberry.ID
+    name: str | None = None
+    ape_code: str | None = None
+    address: AddressInput | None = None
+
+
+@strawberry.input
+class StructureChangeDecisionInput:
+    change_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="Required when rejecting.")
+
+
+async def run_change(
+    info: Info, use_case: Callable[[AsyncSession], Awaitable[models.StructureChange]]
+) -> StructureChangePayload:
+    async def call() -> models.StructureChange:
+        async with info.context.transaction() as session:
+            return await use_case(session)
+
+    row, errors = await attempt(call)
+    return StructureChangePayload(change=StructureChange.from_row(row) if row else None, errors=errors)
+
+
+def change_pk(value: strawberry.ID) -> int:
+    return pk_of(value, "StructureChange", "changeId")
+
+
+@strawberry.type
+class StructureChangeMutations:
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated], description="Managers: withdraws a year's membership."
+    )
+    async def membership_revoke(self, info: Info, input: MembershipRevokeInput) -> StructurePayload:
+        return await run(
+            info,
+            lambda session: structures.revoke_membership(
+                session,
+                info.context.viewer,
+                pk_of(input.structure_id, "Structure", "structureId"),
+                input.year,
+                input.reason,
+            ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="A referent proposes a new name, address or APE code (never the SIRET); a manager decides.",
+    )
+    async def structure_change_propose(
+        self, info: Info, input: StructureChangeProposeInput
+    ) -> StructureChangePayload:
+        address = input.address
+        data = structures.ChangeData(
+            name=input.name,
+            ape_code=input.ape_code,
+            address=structures.AddressData(address.street, address.postal_code, address.city)
+            if address
+            else None,
+        )
+        return await run_change(
+            info,
+            lambda session: structures.propose_change(
+                session, info.context.viewer, pk_of(input.structure_id, "Structure", "structureId"), data
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def structure_change_approve(
+        self, info: Info, input: StructureChangeDecisionInput
+    ) -> StructureChangePayload:
+        return await run_change(
+            info,
+            lambda session: structures.approve_change(
+                session, info.context.viewer, change_pk(input.change_id)
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def structure_change_reject(
+        self, info: Info, input: StructureChangeDecisionInput
+    ) -> StructureChangePayload:
+        return await run_change(
+            info,
+            lambda session: structures.reject_change(
+                session, info.context.viewer, change_pk(input.change_id), input.reason
             ),
         )

@@ -15,7 +15,7 @@ from parcourspro_gql.permissions import IsAuthenticated, IsManager, forbidden
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.relay import Connection, connection
-from parcourspro_gql.schema.structures.types import Structure
+from parcourspro_gql.schema.structures.types import Structure, StructureChange
 
 PENDING_ACCOUNT_ORDER = (models.Account.affiliation_requested_at, models.Account.id)
 
@@ -44,6 +44,19 @@ class ManagerDashboard:
             affiliation.pending_affiliations(None),
             PENDING_ACCOUNT_ORDER,
             Account.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(description="Referents' proposals to change their structure, oldest first.")
+    async def pending_changes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[StructureChange]:
+        return await connection(
+            info,
+            structures.pending_changes(),
+            (models.StructureChange.requested_at, models.StructureChange.id),
+            StructureChange.from_row,
             first,
             after,
         )

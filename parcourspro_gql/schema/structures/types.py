@@ -117,3 +117,55 @@ async def structure_node(info: Info, pk: int) -> Structure | None:
 class StructurePayload:
     structure: Structure | None
     errors: list[UserError]
+
+
+@strawberry.type(
+    description="A referent's proposal to change his structure, which a manager approves or rejects."
+)
+class StructureChange(Node):
+    pk: strawberry.Private[int]
+    structure_pk: strawberry.Private[int]
+    name: str | None
+    ape_code: str | None
+    address: Address | None
+    status: StructureStatus
+    requested_at: datetime
+    rejection_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: models.StructureChange) -> StructureChange:
+        address = None
+        if row.street is not None:
+            address = Address(street=row.street, postal_code=row.postal_code or "", city=row.city or "")
+        return cls(
+            id=strawberry.ID(to_global_id("StructureChange", row.id)),
+            pk=row.id,
+            structure_pk=row.structure_id,
+            name=row.name,
+            ape_code=row.ape_code,
+            address=address,
+            status=row.status,
+            requested_at=row.requested_at,
+            rejection_reason=row.rejection_reason,
+        )
+
+    @strawberry.field
+    async def structure(self, info: Info) -> Structure:
+        row = await info.context.loaders.structure_by_id.load(self.structure_pk)
+        assert row is not None
+        return Structure.from_row(row)
+
+
+@strawberry.type
+class StructureChangePayload:
+    change: StructureChange | None
+    errors: list[UserError]
+
+
+@node_resolver("StructureChange")
+async def structure_change_node(info: Info, pk: int) -> StructureChange | None:
+    async with info.context.db.read() as session:
+        row = await session.get(models.StructureChange, pk)
+    if row is None or not affiliation.can_list_accounts(info.context.viewer, row.structure_id):
+        return None
+    return StructureChange.from_row(row)
