@@ -11,6 +11,7 @@ from sqlalchemy.sql import Select
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import audit
+from parcourspro_gql.domain.base import get_or_refuse, required_reason
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.mail.outbox import enqueue
 from parcourspro_gql.models import Account, AccountRole, AffiliationStatus, Role, Structure, StructureStatus
@@ -61,9 +62,9 @@ async def request_affiliation(session: AsyncSession, viewer: Viewer, structure_i
         raise DomainError(
             ErrorCode.ALREADY_AFFILIATED, "Vous êtes déjà rattaché à une structure (ou en attente)."
         )
-    structure = await session.get(Structure, structure_id, with_for_update=True)
-    if structure is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Structure introuvable.", "structureId")
+    structure = await get_or_refuse(
+        session, Structure, structure_id, "structureId", "Structure introuvable.", for_update=True
+    )
     if structure.status is not StructureStatus.VALIDATED:
         raise DomainError(
             ErrorCode.STRUCTURE_NOT_VALIDATED, "Cette structure n'est pas (encore) validée.", "structureId"
@@ -130,9 +131,9 @@ async def request_affiliation(session: AsyncSession, viewer: Viewer, structure_i
 
 
 async def _pending_account(session: AsyncSession, viewer: Viewer, account_id: int) -> tuple[Account, str]:
-    account = await session.get(Account, account_id, with_for_update=True)
-    if account is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Compte introuvable.", "accountId")
+    account = await get_or_refuse(
+        session, Account, account_id, "accountId", "Compte introuvable.", for_update=True
+    )
     acting = _acting_role(viewer, account.structure_id)
     if account.affiliation_status is not AffiliationStatus.PENDING:
         raise DomainError(
@@ -172,9 +173,7 @@ async def refuse_affiliation(
 ) -> Account:
     """R1: a referent of the structure (or a manager) refuses a pending account, with a reason."""
     account, acting = await _pending_account(session, viewer, account_id)
-    reason = " ".join((reason or "").split())
-    if not 3 <= len(reason) <= 2000:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Indiquez le motif du refus.", "reason")
+    reason = required_reason(reason)
     structure = await session.get(Structure, account.structure_id)
     assert structure is not None
     account.affiliation_status, account.affiliation_decided_at = AffiliationStatus.REFUSED, clock.now()
@@ -201,9 +200,9 @@ async def refuse_affiliation(
 
 
 async def _active_member(session: AsyncSession, account_id: int) -> Account:
-    account = await session.get(Account, account_id, with_for_update=True)
-    if account is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Compte introuvable.", "accountId")
+    account = await get_or_refuse(
+        session, Account, account_id, "accountId", "Compte introuvable.", for_update=True
+    )
     return account
 
 

@@ -15,7 +15,7 @@ from stdnum.fr import siret as stdnum_siret
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import audit, naf
-from parcourspro_gql.domain.base import settings_of
+from parcourspro_gql.domain.base import get_or_refuse, require_manager, required_reason, settings_of
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import structure_global_id
 from parcourspro_gql.mail.outbox import enqueue
@@ -232,11 +232,10 @@ async def request_structure(
 
 
 async def _pending_for_manager(session: AsyncSession, viewer: Viewer, structure_id: int) -> Structure:
-    if not viewer.is_manager:
-        raise DomainError(ErrorCode.FORBIDDEN, "Action réservée aux gestionnaires de Cap Métiers.")
-    structure = await session.get(Structure, structure_id, with_for_update=True)
-    if structure is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Structure introuvable.", "structureId")
+    require_manager(viewer)
+    structure = await get_or_refuse(
+        session, Structure, structure_id, "structureId", "Structure introuvable.", for_update=True
+    )
     if structure.status is not StructureStatus.PENDING:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "Cette demande a déjà été traitée.", "structureId")
     return structure
@@ -299,10 +298,8 @@ async def reject_structure(
     session: AsyncSession, viewer: Viewer, structure_id: int, reason: str | None
 ) -> Structure:
     """S3: a manager rejects, with a reason that the requester receives."""
-    reason = " ".join((reason or "").split())
     structure = await _pending_for_manager(session, viewer, structure_id)
-    if not 3 <= len(reason) <= 2000:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Indiquez le motif du refus.", "reason")
+    reason = required_reason(reason)
     structure.status, structure.decided_at, structure.decided_by_id = (
         StructureStatus.REJECTED,
         clock.now(),
@@ -333,11 +330,8 @@ async def reject_structure(
 
 async def grant_membership(session: AsyncSession, viewer: Viewer, structure_id: int, year: int) -> Structure:
     """S5: a manager grants the membership of one calendar year (idempotent; a revoked one is restored)."""
-    if not viewer.is_manager:
-        raise DomainError(ErrorCode.FORBIDDEN, "Action réservée aux gestionnaires de Cap Métiers.")
-    structure = await session.get(Structure, structure_id)
-    if structure is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Structure introuvable.", "structureId")
+    require_manager(viewer)
+    structure = await get_or_refuse(session, Structure, structure_id, "structureId", "Structure introuvable.")
     if structure.status is not StructureStatus.VALIDATED:
         raise DomainError(
             ErrorCode.STRUCTURE_NOT_VALIDATED, "La structure n'est pas encore validée.", "structureId"
@@ -378,14 +372,9 @@ async def revoke_membership(
     session: AsyncSession, viewer: Viewer, structure_id: int, year: int, reason: str | None
 ) -> Structure:
     """S5: a manager withdraws a year's membership, with a reason."""
-    if not viewer.is_manager:
-        raise DomainError(ErrorCode.FORBIDDEN, "Action réservée aux gestionnaires de Cap Métiers.")
-    structure = await session.get(Structure, structure_id)
-    if structure is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Structure introuvable.", "structureId")
-    reason = " ".join((reason or "").split())
-    if not 3 <= len(reason) <= 2000:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Indiquez le motif du retrait.", "reason")
+    require_manager(viewer)
+    structure = await get_or_refuse(session, Structure, structure_id, "structureId", "Structure introuvable.")
+    reason = required_reason(reason, "du retrait")
     membership = await session.scalar(
         select(Membership).where(
             Membership.structure_id == structure.id, Membership.year == year, Membership.revoked_at.is_(None)
@@ -508,16 +497,13 @@ def _change_lines(structure: Structure, change: StructureChange) -> list[tuple[s
 async def _decide_change(
     session: AsyncSession, viewer: Viewer, change_id: int, approve: bool, reason: str | None
 ) -> StructureChange:
-    if not viewer.is_manager:
-        raise DomainError(ErrorCode.FORBIDDEN, "Action réservée aux gestionnaires de Cap Métiers.")
-    change = await session.get(StructureChange, change_id, with_for_update=True)
-    if change is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Modification introuvable.", "changeId")
+    require_manager(viewer)
+    change = await get_or_refuse(
+        session, StructureChange, change_id, "changeId", "Modification introuvable.", for_update=True
+    )
     if change.status is not StructureStatus.PENDING:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "Cette modification a déjà été traitée.", "changeId")
-    reason = " ".join((reason or "").split()) or None
-    if not approve and (reason is None or len(reason) < 3):
-        raise DomainError(ErrorCode.INVALID_INPUT, "Indiquez le motif du refus.", "reason")
+    reason = None if approve else required_reason(reason)
     structure = await session.get(Structure, change.structure_id, with_for_update=True)
     assert structure is not None
     change.status = StructureStatus.VALIDATED if approve else StructureStatus.REJECTED

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.domain.errors import ErrorCode as DomainErrorCode
@@ -33,6 +34,18 @@ async def attempt(call: Callable[[], Awaitable[T]]) -> tuple[T | None, list[User
         return await call(), []
     except DomainError as error:
         return None, [UserError.from_domain(error)]
+
+
+async def transact(
+    info: Any, use_case: Callable[[AsyncSession], Awaitable[T]]
+) -> tuple[T | None, list[UserError]]:
+    """Runs a use case in the request's write transaction; a refusal rolls it back and becomes `errors`."""
+
+    async def call() -> T:
+        async with info.context.transaction() as session:
+            return await use_case(session)
+
+    return await attempt(call)
 
 
 @strawberry.type

@@ -13,7 +13,7 @@ from parcourspro_gql.permissions import IsAuthenticated
 from parcourspro_gql.schema.accounts.types import Account, AccountPayload
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import Role
-from parcourspro_gql.schema.errors import attempt
+from parcourspro_gql.schema.errors import transact
 from parcourspro_gql.schema.relay import pk_of
 
 
@@ -40,11 +40,7 @@ class ReferentTransferInput:
 
 
 async def run(info: Info, use_case: Callable[[AsyncSession], Awaitable[models.Account]]) -> AccountPayload:
-    async def call() -> models.Account:
-        async with info.context.transaction() as session:
-            return await use_case(session)
-
-    row, errors = await attempt(call)
+    row, errors = await transact(info, use_case)
     return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)
 
 

@@ -11,7 +11,7 @@ from parcourspro_gql import models
 from parcourspro_gql.domain import structures
 from parcourspro_gql.permissions import IsAuthenticated
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.errors import attempt
+from parcourspro_gql.schema.errors import transact
 from parcourspro_gql.schema.relay import pk_of
 from parcourspro_gql.schema.structures.types import (
     Structure,
@@ -51,11 +51,7 @@ class MembershipGrantInput:
 async def run(
     info: Info, use_case: Callable[[AsyncSession], Awaitable[models.Structure]]
 ) -> StructurePayload:
-    async def call() -> models.Structure:
-        async with info.context.transaction() as session:
-            return await use_case(session)
-
-    row, errors = await attempt(call)
+    row, errors = await transact(info, use_case)
     return StructurePayload(structure=Structure.from_row(row) if row else None, errors=errors)
 
 
@@ -134,11 +130,7 @@ class StructureChangeDecisionInput:
 async def run_change(
     info: Info, use_case: Callable[[AsyncSession], Awaitable[models.StructureChange]]
 ) -> StructureChangePayload:
-    async def call() -> models.StructureChange:
-        async with info.context.transaction() as session:
-            return await use_case(session)
-
-    row, errors = await attempt(call)
+    row, errors = await transact(info, use_case)
     return StructureChangePayload(change=StructureChange.from_row(row) if row else None, errors=errors)
 
 
