@@ -23,6 +23,7 @@ from parcourspro_gql.models import (
     RegistrationStatus,
     Role,
     Structure,
+    StructureChange,
     StructureStatus,
     Training,
     TrainingFormat,
@@ -403,4 +404,16 @@ async def _seed(session: AsyncSession) -> None:
     registration(referent, lab_session, lab, RegistrationStatus.ACCEPTED, 12)
     registration(ines, upcoming, accueil, RegistrationStatus.CANCELLED, 15, "Indisponible à ces dates.")
     await session.flush()
+    # A referent's proposal waiting for the manager, to try structureChangeApprove / structureChangeReject.
+    session.add(
+        StructureChange(
+            structure_id=mission.id,
+            requested_by_id=referent.id,
+            requested_at=now - timedelta(hours=30),
+            street="5 avenue Jean Jaurès",
+            postal_code="33600",
+            city="Pessac",
+            status=StructureStatus.PENDING,
+        )
+    )
     await audit.record(session, None, entity_type="Demo", entity_id=0, action="seed-demo")
