@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from parcourspro_gql.clock import clock as app_clock
 from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Base, Database, create_engine
 from parcourspro_gql.migrate import upgrade
+
+# Helpers shared by the test folders (world builders, operations) import as plain modules.
+sys.path.insert(0, str(Path(__file__).with_name("support")))
 
 TEST_DATABASE_URL = os.environ.get("PARCOURSPRO_TEST_DATABASE_URL", "")
 Gql = Callable[..., Awaitable[dict[str, Any]]]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
+from parcourspro_gql.loaders.catalogue import (
+    SessionByIdLoader,
+    SessionsByTrainingIdLoader,
+    TrainingByIdLoader,
+)
 from parcourspro_gql.loaders.structures import MembershipsByStructureIdLoader, StructureByIdLoader
 
 
@@ -16,3 +21,6 @@ class Loaders:
         self.memberships_by_structure_id = MembershipsByStructureIdLoader(db)
         self.account_by_id = AccountByIdLoader(db)
         self.roles_by_account_id = RolesByAccountIdLoader(db)
+        self.training_by_id = TrainingByIdLoader(db)
+        self.session_by_id = SessionByIdLoader(db)
+        self.sessions_by_training_id = SessionsByTrainingIdLoader(db)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +23,17 @@ class Attachment:
     content: bytes
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def french_datetime(value: datetime) -> str:
+    """12/01/2027 à 09h30, in Paris time: how every email states a moment."""
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %Hh%M")
+
+
 @cache
 def _environment() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("parcourspro_gql", "mail/templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
@@ -31,6 +41,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["when"] = french_datetime
+    return environment
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from parcourspro_gql import models
+from parcourspro_gql.domain.registrations import RegistrationCategory as Category
 
 StructureStatus = strawberry.enum(models.StructureStatus, name="StructureStatus")
 Role = strawberry.enum(models.Role, name="Role")
@@ -14,3 +15,9 @@ RegistrationStatus = strawberry.enum(models.RegistrationStatus, name="Registrati
 
 # Part of the contract before a field returns them, so that clients can generate their types now.
 STANDALONE_ENUMS = (Role, AffiliationStatus, TrainingFormat, RegistrationStatus)
+
+RegistrationCategory = strawberry.enum(
+    Category,
+    name="RegistrationCategory",
+    description="The four lists a beneficiary keeps: requested (in progress), followed, refused, cancelled.",
+)

@@ -14,10 +14,14 @@ from strawberry.types import ExecutionContext
 from parcourspro_gql.schema.accounts.affiliation import AffiliationMutations
 from parcourspro_gql.schema.accounts.mutations import AccountMutations
 from parcourspro_gql.schema.accounts.queries import AccountQueries
+from parcourspro_gql.schema.catalogue.mutations import CatalogueMutations
+from parcourspro_gql.schema.catalogue.queries import CatalogueQueries
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
+from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
+from parcourspro_gql.schema.registrations.queries import RegistrationQueries
 from parcourspro_gql.schema.relay import Node, resolve_node
 from parcourspro_gql.schema.structures.mutations import StructureChangeMutations, StructureMutations
 from parcourspro_gql.schema.structures.queries import StructureQueries
@@ -26,14 +30,21 @@ log = logging.getLogger("parcourspro_gql.graphql")
 
 
 @strawberry.type
-class Query(AccountQueries, StructureQueries):
+class Query(AccountQueries, StructureQueries, CatalogueQueries, RegistrationQueries):
     @strawberry.field(description="Fetches an object by its global id; null when absent or not visible.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
 
 @strawberry.type
-class Mutation(AccountMutations, StructureMutations, StructureChangeMutations, AffiliationMutations):
+class Mutation(
+    AccountMutations,
+    StructureMutations,
+    StructureChangeMutations,
+    AffiliationMutations,
+    CatalogueMutations,
+    RegistrationMutations,
+):
     pass
 
 

@@ -9,14 +9,18 @@ import strawberry
 
 from parcourspro_gql import models
 from parcourspro_gql.domain import accounts
+from parcourspro_gql.domain import registrations as rules
+from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.enums import AffiliationStatus, Role
+from parcourspro_gql.schema.enums import AffiliationStatus, RegistrationCategory, Role
 from parcourspro_gql.schema.errors import UserError
-from parcourspro_gql.schema.relay import Node, node_resolver, to_global_id
+from parcourspro_gql.schema.relay import Connection, Node, node_resolver, to_global_id
 
 if TYPE_CHECKING:
+    from parcourspro_gql.schema.registrations.types import Registration
     from parcourspro_gql.schema.structures.types import Structure
 
+LazyRegistration = Annotated["Registration", strawberry.lazy("parcourspro_gql.schema.registrations.types")]
 LazyStructure = Annotated["Structure", strawberry.lazy("parcourspro_gql.schema.structures.types")]
 
 
@@ -60,6 +64,24 @@ class Account(Node):
     async def roles(self, info: Info) -> list[Role]:
         granted = await info.context.loaders.roles_by_account_id.load(self.pk)
         return [models.Role.BENEFICIARY, *granted]
+
+    @strawberry.field(
+        description="The beneficiary's history. Visible to the account itself, its employers and managers.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def registrations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        category: RegistrationCategory | None = None,
+    ) -> Connection[LazyRegistration]:
+        from parcourspro_gql.schema.registrations.types import Registration
+
+        row = await info.context.loaders.account_by_id.load(self.pk)
+        if row is None or not rules.can_view_history_of(info.context.viewer, row):
+            raise forbidden()
+        return await Registration.connection(info, rules.history(self.pk, category), first, after)
 
 
 @node_resolver("Account")

@@ -1,0 +1,171 @@
+"""Trainings and sessions (T1, T2): who creates them, their checks, and the public catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+from parcourspro_gql.auth.viewer import Viewer
+from parcourspro_gql.clock import clock
+from parcourspro_gql.domain import audit
+from parcourspro_gql.domain.base import get_or_refuse, require_manager
+from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.models import Role, Structure, StructureStatus, Training, TrainingFormat, TrainingSession
+from parcourspro_gql.models._types import normalize_search
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    title: str
+    description: str
+    objectives: str
+    format: TrainingFormat
+    reserved_to_members: bool
+    duration_hours: float
+    provider_structure_id: int
+
+
+@dataclass(frozen=True)
+class SessionData:
+    training_id: int
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    capacity: int
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+
+
+def _text(value: str, field: str, maximum: int, minimum: int = 1) -> str:
+    value = value.strip()
+    if not minimum <= len(value) <= maximum:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"Ce champ doit compter de {minimum} à {maximum} caractères.", field
+        )
+    return value
+
+
+def is_provider_of(viewer: Viewer, training: Training) -> bool:
+    """A provider acts on the trainings of his own (active) structure."""
+    return viewer.has_role(Role.PROVIDER) and viewer.active_structure_id == training.provider_structure_id
+
+
+async def create_training(session: AsyncSession, viewer: Viewer, data: TrainingData) -> Training:
+    """T1: managers create trainings, each run by a validated provider structure."""
+    require_manager(viewer)
+    provider = await get_or_refuse(
+        session, Structure, data.provider_structure_id, "providerStructureId", "Structure introuvable."
+    )
+    if provider.status is not StructureStatus.VALIDATED:
+        raise DomainError(
+            ErrorCode.STRUCTURE_NOT_VALIDATED, "La structure n'est pas validée.", "providerStructureId"
+        )
+    if not 0.5 <= data.duration_hours <= 1000:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Durée attendue entre 0,5 et 1 000 heures.", "durationHours"
+        )
+    title = _text(data.title, "title", 200, 3)
+    description = _text(data.description, "description", 10_000)
+    objectives = _text(data.objectives, "objectives", 5_000)
+    training = Training(
+        title=title,
+        description=description,
+        objectives=objectives,
+        format=data.format,
+        reserved_to_members=data.reserved_to_members,
+        duration_hours=data.duration_hours,
+        provider_structure_id=provider.id,
+        search_text=normalize_search(f"{title} {description} {objectives}"),
+        created_at=clock.now(),
+        created_by_id=viewer.account_id,
+        content="",
+        assessment="",
+    )
+    session.add(training)
+    await session.flush()
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Training",
+        entity_id=training.id,
+        action="training.create",
+        actor_role=Role.MANAGER.value,
+    )
+    return training
+
+
+async def create_session(session: AsyncSession, viewer: Viewer, data: SessionData) -> TrainingSession:
+    """T1, T2: the training's provider (or a manager) opens a dated session with a registration window."""
+    training = await get_or_refuse(
+        session, Training, data.training_id, "trainingId", "Formation introuvable."
+    )
+    if not (viewer.is_manager or is_provider_of(viewer, training)):
+        raise DomainError(ErrorCode.FORBIDDEN, "Seul l'organisme de cette formation crée ses sessions.")
+    now = clock.now()
+    moments = {
+        "startsAt": data.starts_at,
+        "endsAt": data.ends_at,
+        "registrationOpensAt": data.registration_opens_at,
+        "registrationClosesAt": data.registration_closes_at,
+    }
+    for field, moment in moments.items():
+        if moment.tzinfo is None:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "Indiquez le fuseau horaire (par exemple +01:00).", field
+            )
+    if data.ends_at <= data.starts_at:
+        raise DomainError(ErrorCode.INVALID_INPUT, "La fin doit suivre le début.", "endsAt")
+    if data.starts_at <= now:
+        raise DomainError(ErrorCode.INVALID_INPUT, "La session doit commencer dans le futur.", "startsAt")
+    if data.registration_closes_at <= data.registration_opens_at:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "La clôture des inscriptions doit suivre leur ouverture.",
+            "registrationClosesAt",
+        )
+    if data.registration_closes_at > data.starts_at:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "Les inscriptions doivent se clore avant le début.",
+            "registrationClosesAt",
+        )
+    if not 1 <= data.capacity <= 1000:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Capacité attendue entre 1 et 1 000 places.", "capacity")
+    item = TrainingSession(
+        training_id=training.id,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        location=_text(data.location, "location", 300),
+        capacity=data.capacity,
+        seats_taken=0,
+        registration_opens_at=data.registration_opens_at,
+        registration_closes_at=data.registration_closes_at,
+        created_at=now,
+        contact="",
+    )
+    session.add(item)
+    await session.flush()
+    await audit.record(
+        session,
+        viewer,
+        entity_type="TrainingSession",
+        entity_id=item.id,
+        action="session.create",
+        actor_role=Role.MANAGER.value if viewer.is_manager else Role.PROVIDER.value,
+    )
+    return item
+
+
+def catalogue(search: str | None, format: TrainingFormat | None) -> Select[Any]:
+    """The public catalogue: every training, filtered by words of its title, description or objectives."""
+    statement = select(Training)
+    if format is not None:
+        statement = statement.where(Training.format == format)
+    for word in normalize_search(search or "").split():
+        statement = statement.where(Training.search_text.contains(word, autoescape=True))
+    return statement

@@ -1,0 +1,83 @@
+"""trainingCreate, trainingSessionCreate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parcourspro_gql import models
+from parcourspro_gql.domain import catalogue
+from parcourspro_gql.permissions import IsAuthenticated
+from parcourspro_gql.schema.catalogue.types import (
+    Training,
+    TrainingPayload,
+    TrainingSession,
+    TrainingSessionPayload,
+)
+from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.enums import TrainingFormat
+from parcourspro_gql.schema.errors import transact
+from parcourspro_gql.schema.relay import pk_of
+
+
+@strawberry.input
+class TrainingCreateInput:
+    title: str
+    description: str
+    objectives: str
+    format: TrainingFormat
+    reserved_to_members: bool
+    duration_hours: float
+    provider_structure_id: strawberry.ID
+
+
+@strawberry.input
+class TrainingSessionCreateInput:
+    training_id: strawberry.ID
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    capacity: int
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+
+
+@strawberry.type
+class CatalogueMutations:
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def training_create(self, info: Info, input: TrainingCreateInput) -> TrainingPayload:
+        async def use_case(session: AsyncSession) -> models.Training:
+            data = catalogue.TrainingData(
+                title=input.title,
+                description=input.description,
+                objectives=input.objectives,
+                format=models.TrainingFormat(input.format.value),
+                reserved_to_members=input.reserved_to_members,
+                duration_hours=input.duration_hours,
+                provider_structure_id=pk_of(input.provider_structure_id, "Structure", "providerStructureId"),
+            )
+            return await catalogue.create_training(session, info.context.viewer, data)
+
+        row, errors = await transact(info, use_case)
+        return TrainingPayload(training=Training.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def training_session_create(
+        self, info: Info, input: TrainingSessionCreateInput
+    ) -> TrainingSessionPayload:
+        async def use_case(session: AsyncSession) -> models.TrainingSession:
+            data = catalogue.SessionData(
+                training_id=pk_of(input.training_id, "Training", "trainingId"),
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                location=input.location,
+                capacity=input.capacity,
+                registration_opens_at=input.registration_opens_at,
+                registration_closes_at=input.registration_closes_at,
+            )
+            return await catalogue.create_session(session, info.context.viewer, data)
+
+        row, errors = await transact(info, use_case)
+        return TrainingSessionPayload(session=TrainingSession.from_row(row) if row else None, errors=errors)

@@ -1,0 +1,180 @@
+"""Training and TrainingSession."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from parcourspro_gql import models
+from parcourspro_gql.domain import catalogue
+from parcourspro_gql.domain import registrations as rules
+from parcourspro_gql.loaders.pagination import Page, encode_cursor, page_size
+from parcourspro_gql.permissions import IsAuthenticated, forbidden
+from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.enums import RegistrationStatus, TrainingFormat
+from parcourspro_gql.schema.errors import UserError
+from parcourspro_gql.schema.relay import (
+    Connection,
+    Node,
+    bad_argument,
+    connection,
+    node_resolver,
+    to_global_id,
+)
+from parcourspro_gql.schema.structures.types import Structure
+
+if TYPE_CHECKING:
+    from parcourspro_gql.schema.registrations.types import Registration
+
+LazyRegistration = Annotated["Registration", strawberry.lazy("parcourspro_gql.schema.registrations.types")]
+REGISTRATION_ORDER = (models.Registration.requested_at, models.Registration.id)
+
+
+@strawberry.type
+class TrainingSession(Node):
+    pk: strawberry.Private[int]
+    training_pk: strawberry.Private[int]
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    capacity: int
+    seats_left: int
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.TrainingSession) -> TrainingSession:
+        return cls(
+            id=strawberry.ID(to_global_id("TrainingSession", row.id)),
+            pk=row.id,
+            training_pk=row.training_id,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            location=row.location,
+            capacity=row.capacity,
+            seats_left=row.capacity - row.seats_taken,
+            registration_opens_at=row.registration_opens_at,
+            registration_closes_at=row.registration_closes_at,
+        )
+
+    @strawberry.field
+    async def training(self, info: Info) -> Training:
+        row = await info.context.loaders.training_by_id.load(self.training_pk)
+        assert row is not None
+        return Training.from_row(row)
+
+    @strawberry.field(
+        description="Registrations for the session: its provider and managers only.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def registrations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: RegistrationStatus | None = None,
+    ) -> Connection[LazyRegistration]:
+        from parcourspro_gql.schema.registrations.types import Registration as RegistrationType
+
+        training = await info.context.loaders.training_by_id.load(self.training_pk)
+        assert training is not None
+        viewer = info.context.viewer
+        if not (viewer.is_manager or catalogue.is_provider_of(viewer, training)):
+            raise forbidden()
+        return await RegistrationType.connection(info, rules.of_session(self.pk, status), first, after)
+
+
+@strawberry.type
+class Training(Node):
+    pk: strawberry.Private[int]
+    provider_pk: strawberry.Private[int]
+    title: str
+    description: str
+    objectives: str
+    format: TrainingFormat
+    reserved_to_members: bool
+    duration_hours: float
+
+    @classmethod
+    def from_row(cls, row: models.Training) -> Training:
+        return cls(
+            id=strawberry.ID(to_global_id("Training", row.id)),
+            pk=row.id,
+            provider_pk=row.provider_structure_id,
+            title=row.title,
+            description=row.description,
+            objectives=row.objectives,
+            format=row.format,
+            reserved_to_members=row.reserved_to_members,
+            duration_hours=row.duration_hours,
+        )
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Structure:
+        row = await info.context.loaders.structure_by_id.load(self.provider_pk)
+        assert row is not None
+        return Structure.from_row(row)
+
+    @strawberry.field
+    async def sessions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[TrainingSession]:
+        # Every session of the page's trainings comes from one batched statement; pages are cut here.
+        try:
+            limit = page_size(first)
+        except ValueError as error:
+            raise bad_argument(error) from error
+        rows = await info.context.loaders.sessions_by_training_id.load(self.pk)
+        cursors = [encode_cursor([row.starts_at, row.id]) for row in rows]
+        start = cursors.index(after) + 1 if after in cursors else 0
+        if after is not None and after not in cursors:
+            raise bad_argument(ValueError("Curseur « after » invalide."))
+        chosen = rows[start : start + limit]
+
+        async def count() -> int:
+            return len(rows)
+
+        page = Page(chosen, cursors[start : start + limit], start + limit < len(rows), start > 0, count)
+        return Connection.from_page(page, TrainingSession.from_row)
+
+
+@node_resolver("Training")
+async def training_node(info: Info, pk: int) -> Training | None:
+    row = await info.context.loaders.training_by_id.load(pk)
+    return Training.from_row(row) if row else None
+
+
+@node_resolver("TrainingSession")
+async def session_node(info: Info, pk: int) -> TrainingSession | None:
+    row = await info.context.loaders.session_by_id.load(pk)
+    return TrainingSession.from_row(row) if row else None
+
+
+@strawberry.type
+class TrainingPayload:
+    training: Training | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class TrainingSessionPayload:
+    session: TrainingSession | None
+    errors: list[UserError]
+
+
+async def catalogue_page(
+    info: Info, search: str | None, format: models.TrainingFormat | None, first: int | None, after: str | None
+) -> Connection[Training]:
+    return await connection(
+        info,
+        catalogue.catalogue(search, format),
+        (models.Training.title, models.Training.id),
+        Training.from_row,
+        first,
+        after,
+    )
+
+
+__all__ = ["REGISTRATION_ORDER", "Training", "TrainingSession", "catalogue_page"]
