@@ -42,5 +42,6 @@ def payload(body: dict) -> dict:
 def code(body: dict) -> str:
     if body.get("errors"):
         return body["errors"][0]["extensions"]["code"]
-    errors = payload(body)["errors"]
+    value = payload(body)
+    errors = value.get("errors") if isinstance(value, dict) else None
     return errors[0]["code"] if errors else "ok"
