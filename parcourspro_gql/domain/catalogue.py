@@ -15,7 +15,15 @@ from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import audit
 from parcourspro_gql.domain.base import get_or_refuse, require_manager
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
-from parcourspro_gql.models import Role, Structure, StructureStatus, Training, TrainingFormat, TrainingSession
+from parcourspro_gql.models import (
+    Favourite,
+    Role,
+    Structure,
+    StructureStatus,
+    Training,
+    TrainingFormat,
+    TrainingSession,
+)
 from parcourspro_gql.models._types import normalize_search
 
 
@@ -169,3 +177,26 @@ def catalogue(search: str | None, format: TrainingFormat | None) -> Select[Any]:
     for word in normalize_search(search or "").split():
         statement = statement.where(Training.search_text.contains(word, autoescape=True))
     return statement
+
+
+async def add_favourite(session: AsyncSession, viewer: Viewer, training_id: int) -> Training:
+    """Keeps a training in the caller's favourites (idempotent)."""
+    training = await get_or_refuse(session, Training, training_id, "trainingId", "Formation introuvable.")
+    if await session.get(Favourite, (viewer.account_id, training.id)) is None:
+        session.add(Favourite(account_id=viewer.account_id, training_id=training.id, created_at=clock.now()))
+    return training
+
+
+async def remove_favourite(session: AsyncSession, viewer: Viewer, training_id: int) -> Training:
+    """Takes a training out of the caller's favourites (idempotent)."""
+    training = await get_or_refuse(session, Training, training_id, "trainingId", "Formation introuvable.")
+    favourite = await session.get(Favourite, (viewer.account_id, training.id))
+    if favourite is not None:
+        await session.delete(favourite)
+    return training
+
+
+def favourites_of(account_id: int) -> Select[Any]:
+    return select(Training).where(
+        Training.id.in_(select(Favourite.training_id).where(Favourite.account_id == account_id))
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
 from parcourspro_gql.loaders.catalogue import (
+    FavouriteTrainingIdsByAccountIdLoader,
     SessionByIdLoader,
     SessionsByTrainingIdLoader,
     TrainingByIdLoader,
@@ -24,3 +25,4 @@ class Loaders:
         self.training_by_id = TrainingByIdLoader(db)
         self.session_by_id = SessionByIdLoader(db)
         self.sessions_by_training_id = SessionsByTrainingIdLoader(db)
+        self.favourite_training_ids_by_account_id = FavouriteTrainingIdsByAccountIdLoader(db)

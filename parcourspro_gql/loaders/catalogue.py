@@ -8,7 +8,7 @@ from operator import attrgetter
 from sqlalchemy import select
 
 from parcourspro_gql.loaders.base import Loader, group_by, index_by
-from parcourspro_gql.models import Training, TrainingSession
+from parcourspro_gql.models import Favourite, Training, TrainingSession
 
 
 class TrainingByIdLoader(Loader[int, Training | None]):
@@ -34,3 +34,11 @@ class SessionsByTrainingIdLoader(Loader[int, list[TrainingSession]]):
             .order_by(TrainingSession.starts_at, TrainingSession.id)
         )
         return group_by(rows, attrgetter("training_id"), keys)
+
+
+class FavouriteTrainingIdsByAccountIdLoader(Loader[int, set[int]]):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[set[int]]:
+        rows = await self.fetch_all(select(Favourite).where(Favourite.account_id.in_(keys)))
+        return [
+            {row.training_id for row in group} for group in group_by(rows, attrgetter("account_id"), keys)
+        ]

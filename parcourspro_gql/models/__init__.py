@@ -12,7 +12,7 @@ from parcourspro_gql.models.structure import (
     StructureStatus,
 )
 from parcourspro_gql.models.token import LoginAttempt, OneTimeToken, RefreshToken, TokenPurpose
-from parcourspro_gql.models.training import Training, TrainingFormat, TrainingSession
+from parcourspro_gql.models.training import Favourite, Training, TrainingFormat, TrainingSession
 
 __all__ = [
     "LIVE_STATUSES",
@@ -20,6 +20,7 @@ __all__ = [
     "AccountRole",
     "AffiliationStatus",
     "AuditEntry",
+    "Favourite",
     "LoginAttempt",
     "Membership",
     "OneTimeToken",

@@ -69,3 +69,13 @@ class TrainingSession(Base):
         CheckConstraint("registration_closes_at > registration_opens_at", name="window_ordered"),
         CheckConstraint("half_days IS NULL OR half_days > 0", name="half_days_positive"),
     )
+
+
+class Favourite(Base):
+    """A training an account keeps an eye on."""
+
+    __tablename__ = "favourites"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from parcourspro_gql import models
-from parcourspro_gql.domain import accounts
+from parcourspro_gql.domain import accounts, catalogue
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, RegistrationCategory, Role
 from parcourspro_gql.schema.errors import UserError
-from parcourspro_gql.schema.relay import Connection, Node, node_resolver, to_global_id
+from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
 
 if TYPE_CHECKING:
+    from parcourspro_gql.schema.catalogue.types import Training
     from parcourspro_gql.schema.registrations.types import Registration
     from parcourspro_gql.schema.structures.types import Structure
 
+LazyTraining = Annotated["Training", strawberry.lazy("parcourspro_gql.schema.catalogue.types")]
 LazyRegistration = Annotated["Registration", strawberry.lazy("parcourspro_gql.schema.registrations.types")]
 LazyStructure = Annotated["Structure", strawberry.lazy("parcourspro_gql.schema.structures.types")]
 
@@ -82,6 +84,26 @@ class Account(Node):
         if row is None or not rules.can_view_history_of(info.context.viewer, row):
             raise forbidden()
         return await Registration.connection(info, rules.history(self.pk, category), first, after)
+
+    @strawberry.field(
+        description="The trainings the account keeps in its favourites: the account itself only.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def favourites(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[LazyTraining]:
+        from parcourspro_gql.schema.catalogue.types import Training
+
+        if info.context.viewer.account_id != self.pk:
+            raise forbidden()
+        return await connection(
+            info,
+            catalogue.favourites_of(self.pk),
+            (models.Training.title, models.Training.id),
+            Training.from_row,
+            first,
+            after,
+        )
 
 
 @node_resolver("Account")

@@ -44,8 +44,37 @@ class TrainingSessionCreateInput:
     registration_closes_at: datetime
 
 
+@strawberry.input
+class FavouriteInput:
+    training_id: strawberry.ID
+
+
 @strawberry.type
 class CatalogueMutations:
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated], description="Keeps a training in the favourites."
+    )
+    async def favourite_add(self, info: Info, input: FavouriteInput) -> TrainingPayload:
+        row, errors = await transact(
+            info,
+            lambda session: catalogue.add_favourite(
+                session, info.context.viewer, pk_of(input.training_id, "Training", "trainingId")
+            ),
+        )
+        return TrainingPayload(training=Training.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated], description="Takes a training out of the favourites."
+    )
+    async def favourite_remove(self, info: Info, input: FavouriteInput) -> TrainingPayload:
+        row, errors = await transact(
+            info,
+            lambda session: catalogue.remove_favourite(
+                session, info.context.viewer, pk_of(input.training_id, "Training", "trainingId")
+            ),
+        )
+        return TrainingPayload(training=Training.from_row(row) if row else None, errors=errors)
+
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def training_create(self, info: Info, input: TrainingCreateInput) -> TrainingPayload:
         async def use_case(session: AsyncSession) -> models.Training:

@@ -111,6 +111,15 @@ class Training(Node):
             duration_hours=row.duration_hours,
         )
 
+    @strawberry.field(
+        description="Whether the caller keeps this training in his favourites (false when anonymous)."
+    )
+    async def is_favourite(self, info: Info) -> bool:
+        account_id = info.context.viewer.account_id
+        if account_id is None:
+            return False
+        return self.pk in await info.context.loaders.favourite_training_ids_by_account_id.load(account_id)
+
     @strawberry.field
     async def provider(self, info: Info) -> Structure:
         row = await info.context.loaders.structure_by_id.load(self.provider_pk)
