@@ -22,7 +22,9 @@ mutation($input: TrainingCreateInput!) {
 """
 CREATE_SESSION = """
 mutation($input: TrainingSessionCreateInput!) {
-  trainingSessionCreate(input: $input) { session { capacity seatsLeft location training { title } } errors { code field } }
+  trainingSessionCreate(input: $input) {
+    session { capacity seatsLeft location training { title } } errors { code field }
+  }
 }
 """
 CATALOGUE = """
