@@ -1,8 +1,9 @@
 """Who may do what on registrations and the catalogue: role × operation × own/other structure.
 
 registrationRequest has no "other structure" (one asks for oneself): its refusals are tested in
-test_registration_request.py. "own" = the registration belongs to a person of the caller's structure and is for a session of a training
-of the caller's structure (the provider's case), "other" = both belong to other structures. `ok` = done,
+test_registration_request.py. "own" = the registration belongs to a person of the caller's structure and is
+for a session of a training of the caller's structure (the provider's case), "other" = both belong to
+other structures. `ok` = done,
 a code = refused with it, `null` = node(id) answers null, `-` = no structure involved (same in both).
 """
 
@@ -109,8 +110,8 @@ async def test_permission_matrix(world: World, operation: str, role: str, scope:
     elif operation == "employerOverview":
         body = await world.as_(caller, "{ employerOverview { pendingCount } }")
     elif operation == "trainingCreate":
-        document = """mutation($p: ID!) { trainingCreate(input: {title: "Titre", description: "D", objectives: "O",
-          format: WEBINAR, reservedToMembers: false, durationHours: 2, providerStructureId: $p}) { errors { code } } }"""
+        document = """mutation($p: ID!) {
+          trainingCreate(input: {title: "Titre", description: "D", objectives: "O", format: WEBINAR, reservedToMembers: false, durationHours: 2, providerStructureId: $p}) { errors { code } } }"""
         body = await world.as_(caller, document, {"p": target.id})
     else:
         start = clock.now().replace(year=clock.now().year + 1)
