@@ -111,7 +111,8 @@ async def test_permission_matrix(world: World, operation: str, role: str, scope:
         body = await world.as_(caller, "{ employerOverview { pendingCount } }")
     elif operation == "trainingCreate":
         document = """mutation($p: ID!) {
-          trainingCreate(input: {title: "Titre", description: "D", objectives: "O", format: WEBINAR, reservedToMembers: false, durationHours: 2, providerStructureId: $p}) { errors { code } } }"""
+          trainingCreate(input: {title: "Titre", description: "D", objectives: "O", format: WEBINAR,
+            reservedToMembers: false, durationHours: 2, providerStructureId: $p}) { errors { code } } }"""
         body = await world.as_(caller, document, {"p": target.id})
     else:
         start = clock.now().replace(year=clock.now().year + 1)
