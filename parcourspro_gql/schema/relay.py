@@ -112,12 +112,20 @@ async def connection(
     to_node: Callable[[Any], NodeT],
     first: int | None,
     after: str | None,
+    preload: Callable[[list[Any]], Awaitable[Callable[[Any], NodeT]]] | None = None,
 ) -> Connection[NodeT]:
-    """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error."""
+    """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
+
+    `preload`, given the page's rows, loads their relations once for the whole page and returns the function
+    that builds each node with them attached, so nested fields read plain objects instead of each awaiting a
+    loader.
+    """
     try:
         page = await paginate(info.context.db, statement, order_by, first=first, after=after)
     except PaginationError as error:
         raise bad_argument(error) from error
+    if preload is not None:
+        to_node = await preload(page.rows)
     return Connection.from_page(page, to_node)
 
 

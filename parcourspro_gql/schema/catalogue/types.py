@@ -43,9 +43,11 @@ class TrainingSession(Node):
     seats_left: int
     registration_opens_at: datetime
     registration_closes_at: datetime
+    # Attached when a list loaded it for the whole page; otherwise `training` asks the loader.
+    training_obj: strawberry.Private[Training | None] = None
 
     @classmethod
-    def from_row(cls, row: models.TrainingSession) -> TrainingSession:
+    def from_row(cls, row: models.TrainingSession, training: Training | None = None) -> TrainingSession:
         return cls(
             id=strawberry.ID(to_global_id("TrainingSession", row.id)),
             pk=row.id,
@@ -57,10 +59,15 @@ class TrainingSession(Node):
             seats_left=row.capacity - row.seats_taken,
             registration_opens_at=row.registration_opens_at,
             registration_closes_at=row.registration_closes_at,
+            training_obj=training,
         )
 
     @strawberry.field
-    async def training(self, info: Info) -> Training:
+    def training(self, info: Info) -> Training:
+        # A sync resolver: a preloaded object costs no task; otherwise the awaitable is resolved by the executor.
+        return self.training_obj or self._load_training(info)  # type: ignore[return-value]
+
+    async def _load_training(self, info: Info) -> Training:
         row = await info.context.loaders.training_by_id.load(self.training_pk)
         assert row is not None
         return Training.from_row(row)
@@ -96,9 +103,10 @@ class Training(Node):
     format: TrainingFormat
     reserved_to_members: bool
     duration_hours: float
+    provider_obj: strawberry.Private[Structure | None] = None
 
     @classmethod
-    def from_row(cls, row: models.Training) -> Training:
+    def from_row(cls, row: models.Training, provider: Structure | None = None) -> Training:
         return cls(
             id=strawberry.ID(to_global_id("Training", row.id)),
             pk=row.id,
@@ -109,6 +117,7 @@ class Training(Node):
             format=row.format,
             reserved_to_members=row.reserved_to_members,
             duration_hours=row.duration_hours,
+            provider_obj=provider,
         )
 
     @strawberry.field(
@@ -121,7 +130,10 @@ class Training(Node):
         return self.pk in await info.context.loaders.favourite_training_ids_by_account_id.load(account_id)
 
     @strawberry.field
-    async def provider(self, info: Info) -> Structure:
+    def provider(self, info: Info) -> Structure:
+        return self.provider_obj or self._load_provider(info)  # type: ignore[return-value]
+
+    async def _load_provider(self, info: Info) -> Structure:
         row = await info.context.loaders.structure_by_id.load(self.provider_pk)
         assert row is not None
         return Structure.from_row(row)
