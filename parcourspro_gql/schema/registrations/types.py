@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -136,22 +136,42 @@ class Registration(Node):
         )
 
 
+def _selected_names(selections: Iterable[Any]) -> set[str]:
+    """Every field name requested below a selection (fragments included), to preload only what is asked."""
+    names: set[str] = set()
+    for selection in selections:
+        if getattr(selection, "name", None):
+            names.add(selection.name)
+        names |= _selected_names(getattr(selection, "selections", ()) or ())
+    return names
+
+
+async def _nothing() -> list[Any]:
+    return []
+
+
 async def preload(
     info: Info, rows: list[models.Registration]
 ) -> Callable[[models.Registration], Registration]:
-    """Loads the relations of a page of registrations once each (people, sessions, trainings, providers), so
+    """Loads the relations that the query asks for, once per page (people, sessions, trainings, providers), so
     that every nested field of the page reads a plain object: a few batched statements, and no task per row."""
     loaders = info.context.loaders
-    people = {row.beneficiary_id for row in rows}
-    for row in rows:
-        people |= {row.employer_decision_by_id, row.provider_decision_by_id, row.cancelled_by_id} - {None}
+    asked = _selected_names(info.selected_fields)
+    people: set[int] = set()
+    if "beneficiary" in asked:
+        people |= {row.beneficiary_id for row in rows}
+    if "by" in asked:
+        for row in rows:
+            people |= {row.employer_decision_by_id, row.provider_decision_by_id, row.cancelled_by_id} - {None}
+    session_ids = sorted({row.session_id for row in rows}) if "session" in asked else []
+    training_ids = sorted({row.training_id for row in rows}) if "training" in asked else []
     account_rows, session_rows, training_rows = await asyncio.gather(
-        loaders.account_by_id.load_many(sorted(people)),
-        loaders.session_by_id.load_many(sorted({row.session_id for row in rows})),
-        loaders.training_by_id.load_many(sorted({row.training_id for row in rows})),
+        loaders.account_by_id.load_many(sorted(people)) if people else _nothing(),
+        loaders.session_by_id.load_many(session_ids) if session_ids else _nothing(),
+        loaders.training_by_id.load_many(training_ids) if training_ids else _nothing(),
     )
     provider_ids = sorted({training.provider_structure_id for training in training_rows if training})
-    provider_rows = await loaders.structure_by_id.load_many(provider_ids)
+    provider_rows = await loaders.structure_by_id.load_many(provider_ids) if "provider" in asked else []
     providers = {row.id: Structure.from_row(row) for row in provider_rows if row}
     trainings = {
         row.id: Training.from_row(row, providers.get(row.provider_structure_id))
