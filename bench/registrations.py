@@ -38,7 +38,13 @@ from parcourspro_gql.db import Database  # noqa: E402
 from parcourspro_gql.migrate import upgrade  # noqa: E402
 from parcourspro_gql.models import Registration, RegistrationStatus, Role  # noqa: E402
 
+# What an employer's screen asks for: ~100 rows, ~1,100 leaf values (issue 5's "~1,000 fields").
 OVERVIEW = """{ employerOverview { pendingCount validatedCount refusedCount
+  registrations(first: 100) { edges { node { id status requestedAt
+    beneficiary { id firstName lastName }
+    session { id startsAt endsAt training { id title } } } } } } }"""
+# The same page with every relation and decision: ~2,200 leaf values.
+OVERVIEW_WIDE = """{ employerOverview { pendingCount validatedCount refusedCount
   registrations(first: 100) { edges { node { id status motivation requestedAt overStructureCap
     beneficiary { id firstName lastName email }
     session { id startsAt endsAt location training { id title format provider { id name } } }
@@ -131,6 +137,7 @@ async def main() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
         for name, query, token in (
             ("employer overview (100 rows)", OVERVIEW, employer_token),
+            ("overview, wide (100 rows)", OVERVIEW_WIDE, employer_token),
             ("beneficiary history (5 rows)", HISTORY, person_token),
         ):
             runs = [await measure(http, db, query, token, args.requests) for _ in range(args.runs)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -19,8 +20,10 @@ from starlette.routing import Mount, Route
 from parcourspro_gql.app import create_app
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.config import load_settings
+from parcourspro_gql.domain.registrations import CATEGORY_OF
 
 settings = load_settings()
+CATEGORY = {status.name: category.name for status, category in CATEGORY_OF.items()}
 api = create_app(settings)
 tokens = AccessTokens(settings)
 
@@ -58,52 +61,100 @@ def viewer_of(request: Request) -> int:
 
 
 def iso(value: Any) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    """As the API prints datetimes: ISO 8601 in UTC (SQLite hands back naive text, PostgreSQL aware values)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+COUNTS_SQL = text("""
+SELECT count(*) FILTER (WHERE status = 'PENDING_EMPLOYER'),
+       count(*) FILTER (WHERE employer_decision_at IS NOT NULL AND status != 'REFUSED_BY_EMPLOYER'),
+       count(*) FILTER (WHERE status = 'REFUSED_BY_EMPLOYER')
+FROM registrations WHERE structure_id = (SELECT structure_id FROM accounts WHERE id = :viewer)
+""")
+
+
+def compact_node(r: Any) -> dict[str, Any]:
+    """The fields of registrations.OVERVIEW."""
+    return {
+        "id": gid("Registration", r["id"]),
+        "status": r["status"],
+        "requestedAt": iso(r["requested_at"]),
+        "beneficiary": {
+            "id": gid("Account", r["b_id"]),
+            "firstName": r["first_name"],
+            "lastName": r["last_name"],
+        },
+        "session": {
+            "id": gid("TrainingSession", r["s_id"]),
+            "startsAt": iso(r["starts_at"]),
+            "endsAt": iso(r["ends_at"]),
+            "training": {"id": gid("Training", r["t_id"]), "title": r["title"]},
+        },
+    }
+
+
+def wide_node(r: Any) -> dict[str, Any]:
+    """The fields of registrations.OVERVIEW_WIDE."""
+    return {
+        "id": gid("Registration", r["id"]),
+        "status": r["status"],
+        "motivation": r["motivation"],
+        "requestedAt": iso(r["requested_at"]),
+        "overStructureCap": bool(r["over_structure_cap"]),
+        "beneficiary": {
+            "id": gid("Account", r["b_id"]),
+            "firstName": r["first_name"],
+            "lastName": r["last_name"],
+            "email": r["email"],
+        },
+        "session": {
+            "id": gid("TrainingSession", r["s_id"]),
+            "startsAt": iso(r["starts_at"]),
+            "endsAt": iso(r["ends_at"]),
+            "location": r["location"],
+            "training": {
+                "id": gid("Training", r["t_id"]),
+                "title": r["title"],
+                "format": r["format"],
+                "provider": {"id": gid("Structure", r["p_id"]), "name": r["p_name"]},
+            },
+        },
+        "employerDecision": {
+            "at": iso(r["employer_decision_at"]),
+            "comment": r["employer_decision_comment"],
+            "by": {"id": gid("Account", r["e_id"]), "lastName": r["e_last_name"]},
+        }
+        if r["e_id"]
+        else None,
+    }
+
+
+async def _overview(request: Request, node: Any) -> Response:
+    viewer = viewer_of(request)
+    async with api.state.db.read() as session:
+        counts = (await session.execute(COUNTS_SQL, {"viewer": viewer})).one()
+        rows = (await session.execute(OVERVIEW_SQL, {"viewer": viewer})).mappings().all()
+    body = {
+        "data": {
+            "employerOverview": {
+                "pendingCount": counts[0],
+                "validatedCount": counts[1],
+                "refusedCount": counts[2],
+                "registrations": {"edges": [{"node": node(r)} for r in rows]},
+            }
+        }
+    }
+    return Response(json.dumps(body), media_type="application/json")
 
 
 async def overview(request: Request) -> Response:
-    viewer = viewer_of(request)
-    async with api.state.db.read() as session:
-        rows = (await session.execute(OVERVIEW_SQL, {"viewer": viewer})).mappings().all()
-    edges = [
-        {
-            "node": {
-                "id": gid("Registration", r["id"]),
-                "status": r["status"],
-                "motivation": r["motivation"],
-                "requestedAt": iso(r["requested_at"]),
-                "overStructureCap": bool(r["over_structure_cap"]),
-                "beneficiary": {
-                    "id": gid("Account", r["b_id"]),
-                    "firstName": r["first_name"],
-                    "lastName": r["last_name"],
-                    "email": r["email"],
-                },
-                "session": {
-                    "id": gid("TrainingSession", r["s_id"]),
-                    "startsAt": iso(r["starts_at"]),
-                    "endsAt": iso(r["ends_at"]),
-                    "location": r["location"],
-                    "training": {
-                        "id": gid("Training", r["t_id"]),
-                        "title": r["title"],
-                        "format": r["format"],
-                        "provider": {"id": gid("Structure", r["p_id"]), "name": r["p_name"]},
-                    },
-                },
-                "employerDecision": {
-                    "at": iso(r["employer_decision_at"]),
-                    "comment": r["employer_decision_comment"],
-                    "by": {"id": gid("Account", r["e_id"]), "lastName": r["e_last_name"]},
-                }
-                if r["e_id"]
-                else None,
-            }
-        }
-        for r in rows
-    ]
-    body = {"data": {"employerOverview": {"registrations": {"edges": edges}}}}
-    return Response(json.dumps(body), media_type="application/json")
+    return await _overview(request, compact_node)
+
+
+async def overview_wide(request: Request) -> Response:
+    return await _overview(request, wide_node)
 
 
 async def history(request: Request) -> Response:
@@ -115,6 +166,7 @@ async def history(request: Request) -> Response:
             "node": {
                 "id": gid("Registration", r["id"]),
                 "status": r["status"],
+                "category": CATEGORY[r["status"]],
                 "requestedAt": iso(r["requested_at"]),
                 "session": {
                     "startsAt": iso(r["starts_at"]),
@@ -131,6 +183,11 @@ async def history(request: Request) -> Response:
 
 
 app = Starlette(
-    routes=[Route("/baseline/overview", overview), Route("/baseline/history", history), Mount("/", api)],
+    routes=[
+        Route("/baseline/overview", overview),
+        Route("/baseline/overview-wide", overview_wide),
+        Route("/baseline/history", history),
+        Mount("/", api),
+    ],
     lifespan=api.router.lifespan_context,
 )

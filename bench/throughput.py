@@ -1,19 +1,23 @@
 """Employer overview and beneficiary history through a real server with 2 uvicorn workers, next to raw-SQL
 baseline routes returning the same JSON (bench/server.py): p50, p99 and requests per second, medians of runs.
 
-    .venv/bin/python bench/throughput.py [--seconds 5] [--connections 16] [--runs 3] [--workers 2]
+    .venv/bin/python bench/throughput.py [--seconds 10] [--connections 4] [--runs 3] [--workers 2]
     PARCOURSPRO_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/EMPTY .venv/bin/python bench/throughput.py
 
-The load comes from this process on the same 2-core machine (httpx, keep-alive connections, which uvicorn's
-workers share through the listening socket): it competes with the server for CPU, so the absolute figures
-are lower bounds; the ratios to the baseline are the point.
+The load comes from wrk (Debian package `wrk`: one C thread, keep-alive connections spread by the kernel over
+uvicorn's workers), so the client takes little of the 2 cores; without wrk, from this process through httpx,
+which competes with the server for CPU (absolute figures are then lower bounds; compare the ratios).
+Before measuring, the script checks that each GraphQL answer and its baseline are the same JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,7 +31,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent / "tests" / "support"))
 
-from registrations import HISTORY, OVERVIEW, build  # noqa: E402
+from registrations import HISTORY, OVERVIEW, OVERVIEW_WIDE, build  # noqa: E402
 
 from parcourspro_gql.clock import clock  # noqa: E402
 from parcourspro_gql.config import load_settings  # noqa: E402
@@ -70,10 +74,54 @@ async def load(
     return statistics.median(times), times[int(0.99 * (len(times) - 1))], len(times) / elapsed
 
 
+WRK_SCRIPT = """
+wrk.method = "{method}"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+"""
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(base: str, method: str, path: str, body: dict | None, token: str, seconds: float, connections: int):
+    """p50, p99 (ms) and requests per second measured by wrk."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        lua_body = json.dumps(json.dumps(body)) if body is not None else "nil"
+        script.write(WRK_SCRIPT.format(method=method, body=lua_body, token=token))
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script.name, base + path],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(output)
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
+
+    def ms(value: str) -> float:
+        number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+        return float(number) * UNITS[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    return ms(percentiles["50"]), ms(percentiles["99"]), rps
+
+
+def same_json(base: str, targets: list[tuple]) -> None:
+    """Each GraphQL target and the baseline that follows it answer the same document."""
+    answers = [
+        httpx.request(method, base + path, json=body, headers={"Authorization": f"Bearer {token}"}).json()
+        for _, method, path, body, token in targets
+    ]
+    for (name, *_), graphql, baseline in zip(targets[::2], answers[::2], answers[1::2], strict=True):
+        if graphql != baseline:
+            raise SystemExit(f"{name}: the baseline does not answer the same JSON\n{graphql}\n{baseline}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8790)
@@ -116,19 +164,27 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
+        client = "wrk" if shutil.which("wrk") else "httpx (install wrk for cleaner figures)"
         print(
             f"database: {os.environ['PARCOURSPRO_DATABASE_URL'].split('+')[0]}, {args.workers} uvicorn workers, "
-            f"{args.connections} connections, {args.runs} runs of {args.seconds:.0f} s (medians)"
+            f"{args.connections} connections from {client}, {args.runs} runs of {args.seconds:.0f} s (medians)"
         )
         targets = [
             ("overview GraphQL (100 rows)", "POST", "/graphql", {"query": OVERVIEW}, employer_token),
             ("overview raw SQL baseline", "GET", "/baseline/overview", None, employer_token),
+            ("overview wide GraphQL", "POST", "/graphql", {"query": OVERVIEW_WIDE}, employer_token),
+            ("overview wide baseline", "GET", "/baseline/overview-wide", None, employer_token),
             ("history GraphQL (5 rows)", "POST", "/graphql", {"query": HISTORY}, person_token),
             ("history raw SQL baseline", "GET", "/baseline/history", None, person_token),
         ]
+        same_json(base, targets)
         for name, method, path, body, token in targets:
+            if shutil.which("wrk"):  # warm-up, not measured: imports, caches, connection pools
+                wrk(base, method, path, body, token, 2, args.connections)
             runs = [
-                asyncio.run(load(base, method, path, body, token, args.seconds, args.connections))
+                wrk(base, method, path, body, token, args.seconds, args.connections)
+                if shutil.which("wrk")
+                else asyncio.run(load(base, method, path, body, token, args.seconds, args.connections))
                 for _ in range(args.runs)
             ]
             p50, p99, rps = (statistics.median(run[i] for run in runs) for i in range(3))

@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -97,6 +98,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self.db = db
         self.tokens = AccessTokens(settings)
         self.oidc = oidc
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson: several times faster than json.dumps on a page of a hundred nested objects.
+        return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html())

@@ -83,7 +83,11 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping at each checkout (one more round trip for every read session): a connection that the server
+    # dropped fails one statement, SQLAlchemy then invalidates the pool and the next request reconnects;
+    # connections are renewed every 30 minutes, before idle timeouts of proxies and balancers.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(database_url, **kwargs)
 
 
@@ -94,7 +98,15 @@ class Database:
         self.engine = engine
         # Domain functions read the settings (quotas, windows) from `session.info["settings"]`.
         info = {"settings": settings}
-        self._read = async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
+        # Reads run outside any transaction (autocommit): on PostgreSQL no BEGIN and ROLLBACK round trips around
+        # each loader's statement, as on SQLite (see _configure_sqlite). Reads that need one snapshot for
+        # several statements use transaction().
+        reader = (
+            engine
+            if engine.dialect.name == "sqlite"
+            else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._read = async_sessionmaker(reader, expire_on_commit=False, autoflush=False, info=info)
         self._write = async_sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}),
             expire_on_commit=False,

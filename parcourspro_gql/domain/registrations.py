@@ -68,7 +68,7 @@ def _transition(registration: Registration, allowed: Iterable[S]) -> None:
         )
 
 
-async def _employers(session: AsyncSession, structure_id: int) -> list[Account]:
+async def employers_of(session: AsyncSession, structure_id: int) -> list[Account]:
     return list(
         await session.scalars(
             select(Account)
@@ -244,7 +244,7 @@ async def request(session: AsyncSession, viewer: Viewer, session_id: int, motiva
         action="registration.request",
         to_state=S.PENDING_EMPLOYER,
     )
-    employers = [e for e in await _employers(session, structure.id) if e.id != account.id]
+    employers = [e for e in await employers_of(session, structure.id) if e.id != account.id]
     context = {
         "person_name": f"{account.first_name} {account.last_name}",
         "training_title": training.title,

@@ -164,12 +164,21 @@ async def preload(
         for row in rows:
             people |= {row.employer_decision_by_id, row.provider_decision_by_id, row.cancelled_by_id} - {None}
     session_ids = sorted({row.session_id for row in rows}) if "session" in asked else []
-    training_ids = sorted({row.training_id for row in rows}) if "training" in asked else []
-    account_rows, session_rows, training_rows = await asyncio.gather(
-        loaders.account_by_id.load_many(sorted(people)) if people else _nothing(),
-        loaders.session_by_id.load_many(session_ids) if session_ids else _nothing(),
-        loaders.training_by_id.load_many(training_ids) if training_ids else _nothing(),
-    )
+    if session_ids and "training" in asked:
+        # The usual shape (session { training { … } }): both in one JOIN.
+        account_rows, (session_by_id, training_by_id) = await asyncio.gather(
+            loaders.account_by_id.load_many(sorted(people)) if people else _nothing(),
+            loaders.sessions_with_trainings(session_ids),
+        )
+        session_rows: list[Any] = list(session_by_id.values())
+        training_rows: list[Any] = list(training_by_id.values())
+    else:
+        training_ids = sorted({row.training_id for row in rows}) if "training" in asked else []
+        account_rows, session_rows, training_rows = await asyncio.gather(
+            loaders.account_by_id.load_many(sorted(people)) if people else _nothing(),
+            loaders.session_by_id.load_many(session_ids) if session_ids else _nothing(),
+            loaders.training_by_id.load_many(training_ids) if training_ids else _nothing(),
+        )
     provider_ids = sorted({training.provider_structure_id for training in training_rows if training})
     provider_rows = await loaders.structure_by_id.load_many(provider_ids) if "provider" in asked else []
     providers = {row.id: Structure.from_row(row) for row in provider_rows if row}
