@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +27,8 @@ from parcourspro_gql.auth.authenticate import authenticate
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Database
+from parcourspro_gql.documents.render import render_pdf
+from parcourspro_gql.domain import documents
 from parcourspro_gql.loaders import Loaders
 from parcourspro_gql.logs import configure_logging, request_id_var
 from parcourspro_gql.mail.dispatcher import Dispatcher
@@ -83,6 +85,10 @@ class RequestIdMiddleware:
                 extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+# Personal data: never kept by a shared cache (proxy, CDN) nor by the browser's disk cache.
+PRIVATE = {"Cache-Control": "private, no-store", "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -154,6 +160,29 @@ def create_app(
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "dialect": database.dialect})
 
+    async def document(request: Request) -> Response:
+        """D5: the PDF for the people concerned; 404 for anyone else, whether the document exists or not."""
+        authentication = await authenticate(
+            database,
+            graphql.tokens,
+            request.headers.get("authorization"),
+            request.client.host if request.client else "unknown",
+            oidc,
+        )
+        ref = documents.DocumentRef.parse(request.path_params["token"])
+        found = None
+        if ref is not None and authentication.account is not None:
+            async with database.read() as session:
+                found = await documents.load(session, authentication.viewer, ref)
+        if found is None:
+            return PlainTextResponse("Document introuvable.", status_code=404, headers=PRIVATE)
+        pdf = await render_pdf(found.template, found.context)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{found.file_name}"'},
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
@@ -180,6 +209,7 @@ def create_app(
     routes: list[Any] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/documents/{token}", document, methods=["GET"]),
     ]
     if not settings.is_production:
         routes.append(Mount("/static", StaticFiles(packages=[("parcourspro_gql", "static")]), name="static"))

@@ -41,7 +41,11 @@ class Context:
             async with self.db.transaction() as session:
                 yield session
         finally:
-            self.loaders = Loaders(self.db)
+            self.renew_loaders()
+
+    def renew_loaders(self) -> None:
+        """After a change (a mutation's transaction, or a use case that runs its own), read fresh data."""
+        self.loaders = Loaders(self.db)
 
 
 Info = strawberry.Info[Context, None]

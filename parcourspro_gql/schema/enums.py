@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from parcourspro_gql import models
+from parcourspro_gql.domain.documents import DocumentKind as Kind
 from parcourspro_gql.domain.registrations import RegistrationCategory as Category
 
 StructureStatus = strawberry.enum(models.StructureStatus, name="StructureStatus")
@@ -21,3 +22,5 @@ RegistrationCategory = strawberry.enum(
     name="RegistrationCategory",
     description="The four lists a beneficiary keeps: requested (in progress), followed, refused, cancelled.",
 )
+
+DocumentKind = strawberry.enum(Kind, name="DocumentKind")

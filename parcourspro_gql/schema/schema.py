@@ -20,6 +20,7 @@ from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
+from parcourspro_gql.schema.registrations.attendance import AttendanceMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
 from parcourspro_gql.schema.registrations.queries import RegistrationQueries
 from parcourspro_gql.schema.relay import Node, resolve_node
@@ -43,6 +44,7 @@ class Mutation(
     StructureChangeMutations,
     AffiliationMutations,
     CatalogueMutations,
+    AttendanceMutations,
     RegistrationMutations,
 ):
     pass

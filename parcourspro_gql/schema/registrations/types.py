@@ -11,11 +11,12 @@ import strawberry
 from sqlalchemy.sql import Select
 
 from parcourspro_gql import models
+from parcourspro_gql.domain import documents as paperwork
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.catalogue.types import REGISTRATION_ORDER, Training, TrainingSession
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.enums import RegistrationCategory, RegistrationStatus
+from parcourspro_gql.schema.enums import DocumentKind, RegistrationCategory, RegistrationStatus
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
 from parcourspro_gql.schema.structures.types import Structure
@@ -50,8 +51,26 @@ class Decision:
         return cls(by_pk=by, at=at, comment=comment, by_obj=(accounts or {}).get(by))
 
 
+@strawberry.type(
+    description="A PDF (D1–D4), downloaded with the same bearer token; only the people concerned may."
+)
+class Document:
+    kind: DocumentKind
+    url: str = strawberry.field(
+        description="Authenticated download URL of the PDF (GET with the same bearer token)."
+    )
+    file_name: str
+
+    @classmethod
+    def of(cls, ref: paperwork.DocumentRef, public_url: str, file_name: str) -> Document:
+        return cls(
+            kind=ref.kind, url=f"{public_url.rstrip('/')}/documents/{ref.token()}", file_name=file_name
+        )
+
+
 @strawberry.type
 class Registration(Node):
+    row: strawberry.Private[models.Registration]
     pk: strawberry.Private[int]
     beneficiary_pk: strawberry.Private[int]
     session_pk: strawberry.Private[int]
@@ -81,6 +100,7 @@ class Registration(Node):
     ) -> Registration:
         return cls(
             id=strawberry.ID(to_global_id("Registration", row.id)),
+            row=row,
             pk=row.id,
             beneficiary_pk=row.beneficiary_id,
             session_pk=row.session_id,
@@ -120,6 +140,28 @@ class Registration(Node):
         row = await info.context.loaders.session_by_id.load(self.session_pk)
         assert row is not None
         return TrainingSession.from_row(row)
+
+    @strawberry.field(
+        description="The documents of this registration that the caller may download: convocation and "
+        "convention once accepted, attestation once attended, attendance sheet for the provider and managers."
+    )
+    def documents(self, info: Info) -> list[Document]:
+        training = self.session_obj.training_obj if self.session_obj else None
+        if training is not None:
+            return self._documents(info, training.title, training.provider_pk)
+        return self._load_documents(info)  # type: ignore[return-value]
+
+    async def _load_documents(self, info: Info) -> list[Document]:
+        training = await info.context.loaders.training_by_id.load(self.row.training_id)
+        assert training is not None
+        return self._documents(info, training.title, training.provider_structure_id)
+
+    def _documents(self, info: Info, title: str, provider_structure_id: int) -> list[Document]:
+        public_url = info.context.settings.public_url
+        return [
+            Document.of(ref, public_url, paperwork.file_name(ref, title))
+            for ref in paperwork.documents_of(info.context.viewer, self.row, provider_structure_id)
+        ]
 
     @staticmethod
     async def connection(
