@@ -83,6 +83,10 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
         "{ accessToken } }"
     )
     print('  puis, dans l\'onglet Headers : {"Authorization": "Bearer <accessToken>"}')
+    print(
+        "Documents : `documents { kind url }` d'une inscription acceptée ou suivie, puis GET <url> avec le même "
+        "en-tête Authorization (PDF)."
+    )
     return 0
 
 

@@ -377,6 +377,10 @@ async def _seed(session: AsyncSession) -> None:
         if status in {RegistrationStatus.ATTENDED, RegistrationStatus.ABSENT}:
             attended = 4 if status is RegistrationStatus.ATTENDED else 0
             reg.half_days_attended, reg.attendance_rate = attended, attended / 4
+            # The past session ran: convocations went out and attendance was recorded (documents to download).
+            reg.convocation_sent_at = item.starts_at - timedelta(days=14)
+            item.convocations_sent_at = reg.convocation_sent_at
+            item.attendance_recorded_at = item.ends_at
         session.add(reg)
 
     registration(camille, past, accueil, RegistrationStatus.ATTENDED, 70)

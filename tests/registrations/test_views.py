@@ -19,7 +19,7 @@ query($structure: ID) {
     registrations(first: 100) { totalCount edges { node {
       status motivation beneficiary { firstName lastName }
       session { startsAt location training { title provider { name } } }
-      employerDecision { at comment by { lastName } }
+      employerDecision { at comment by { lastName } } documents { kind url }
     } } }
   }
 }
@@ -35,6 +35,7 @@ SESSION_LIST = """
 query($id: ID!) {
   node(id: $id) { ... on TrainingSession { registrations(first: 100) { totalCount edges { node {
     status motivation beneficiary { firstName lastName email } employerDecision { by { lastName } }
+    documents { kind fileName }
   } } } } }
 }
 """
