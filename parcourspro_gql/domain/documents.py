@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -196,14 +196,14 @@ def _number(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
-def session_days(item: TrainingSession) -> list[datetime]:
-    """The calendar days of the session (Paris time), first to last."""
-    first = item.starts_at.astimezone(PARIS).date()
-    last = item.ends_at.astimezone(PARIS).date()
-    return [
-        datetime.combine(first + timedelta(days=n), datetime.min.time(), PARIS)
-        for n in range((last - first).days + 1)
-    ]
+def days_between(starts_at: datetime, ends_at: datetime) -> list[date]:
+    """The calendar days from a start to an end, in Paris time (what a session's participants live by)."""
+    first, last = starts_at.astimezone(PARIS).date(), ends_at.astimezone(PARIS).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def session_days(item: TrainingSession) -> list[date]:
+    return days_between(item.starts_at, item.ends_at)
 
 
 def half_day_labels(item: TrainingSession) -> list[str]:

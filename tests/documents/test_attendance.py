@@ -127,3 +127,17 @@ async def test_session_start_is_the_limit(course: Course, clock):
     assert code(await course.record(2, {"org0": 2})) == "SESSION_NOT_STARTED"
     clock.advance(timedelta(minutes=1))
     assert code(await course.record(2, {"org0": 2})) == "ok"
+
+
+SESSION_DAYS = """
+query($id: ID!) { node(id: $id) { ... on TrainingSession { days halfDays } } }
+"""
+
+
+async def test_the_session_tells_its_days_and_half_days(world: World, course: Course, clock):
+    session = (await world.as_(course.trainer, SESSION_DAYS, {"id": course.seats.session_id}))["data"]["node"]
+    assert session == {"days": ["2026-12-28", "2026-12-29"], "halfDays": None}
+    course.start(clock)
+    assert code(await course.record(4, {"org0": 4})) == "ok"
+    session = (await world.as_(course.trainer, SESSION_DAYS, {"id": course.seats.session_id}))["data"]["node"]
+    assert session["halfDays"] == 4

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -10,6 +10,7 @@ import strawberry
 from parcourspro_gql import models
 from parcourspro_gql.domain import catalogue
 from parcourspro_gql.domain import registrations as rules
+from parcourspro_gql.domain.documents import days_between
 from parcourspro_gql.loaders.pagination import Page, encode_cursor, page_size
 from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
@@ -43,6 +44,9 @@ class TrainingSession(Node):
     seats_left: int
     registration_opens_at: datetime
     registration_closes_at: datetime
+    half_days: int | None = strawberry.field(
+        description="Number of half-days the session lasts, once set (by the provider's attendance record)."
+    )
     # Attached when a list loaded it for the whole page; otherwise `training` asks the loader.
     training_obj: strawberry.Private[Training | None] = None
 
@@ -59,8 +63,13 @@ class TrainingSession(Node):
             seats_left=row.capacity - row.seats_taken,
             registration_opens_at=row.registration_opens_at,
             registration_closes_at=row.registration_closes_at,
+            half_days=row.half_days,
             training_obj=training,
         )
+
+    @strawberry.field(description="The calendar days of the session, in Paris time.")
+    def days(self) -> list[date]:
+        return days_between(self.starts_at, self.ends_at)
 
     @strawberry.field
     def training(self, info: Info) -> Training:
