@@ -17,6 +17,7 @@ from parcourspro_gql.schema.accounts.queries import AccountQueries
 from parcourspro_gql.schema.catalogue.mutations import CatalogueMutations
 from parcourspro_gql.schema.catalogue.queries import CatalogueQueries
 from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.cost import CostLimit
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
@@ -72,6 +73,7 @@ def build_schema(production: bool) -> ParcoursProSchema:
         TokenLimit,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        CostLimit,
         MaskUnexpectedErrors,
     ]
     return ParcoursProSchema(

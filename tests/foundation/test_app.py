@@ -11,7 +11,10 @@ from parcourspro_gql.config import load_settings
 
 
 async def test_typename_over_post(gql):
-    assert await gql("{ __typename }") == {"data": {"__typename": "Query"}}
+    assert await gql("{ __typename }") == {
+        "data": {"__typename": "Query"},
+        "extensions": {"cost": {"requested": 1, "budget": 10_000}},
+    }
 
 
 async def test_health_reports_the_database(client, db):

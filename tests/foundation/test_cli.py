@@ -200,7 +200,7 @@ async def test_serve_answers_graphql_and_health_and_delivers_mail(
             health = await wait_for_server(http, server)
             assert health.json()["status"] == "ok"
             answer = await http.post("/graphql", json={"query": "{ __typename }"})
-            assert answer.json() == {"data": {"__typename": "Query"}}
+            assert answer.json()["data"] == {"__typename": "Query"}
         # `serve` delivers the outbox in-process (no --no-mail-dispatch given); the loop polls every 2 s.
         for _ in range(100):
             if any(mail.glob("*.eml")):

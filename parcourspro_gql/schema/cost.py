@@ -1,0 +1,146 @@
+"""The query cost limit: what a document may ask for, counted before it runs.
+
+Each field costs 1. The fields below a connection count once per item of the page it asks for: `first`
+(20 when not given, at most 100, the page sizes the API serves). Connections inside connections multiply, so a
+catalogue with the sessions of each training and the registrations of each session is counted for what it
+would read. Introspection fields cost 1 and are not descended into (GraphiQL's schema query stays cheap;
+production refuses introspection anyway). Fragments count where they are spread; sibling fragments on
+different types all count (an upper bound). A document above BUDGET is refused before anything runs, with
+the code QUERY_TOO_COMPLEX; every answer carries its cost in `extensions.cost`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_operation_ast,
+)
+from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import SchemaExtension
+
+from parcourspro_gql.loaders.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+BUDGET = 10_000
+
+
+def _page(field: FieldNode, variables: Mapping[str, Any]) -> int:
+    for argument in field.arguments or ():
+        if argument.name.value != "first":
+            continue
+        value: Any = None
+        if isinstance(argument.value, IntValueNode):
+            value = int(argument.value.value)
+        elif isinstance(argument.value, VariableNode):
+            value = variables.get(argument.value.name.value)
+        if isinstance(value, int):
+            return max(0, min(value, MAX_PAGE_SIZE))
+    return DEFAULT_PAGE_SIZE
+
+
+def _is_connection(type_: Any) -> bool:
+    return (
+        isinstance(type_, GraphQLObjectType) and type_.name.endswith("Connection") and "edges" in type_.fields
+    )
+
+
+class Coster:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def of(
+        self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str] = frozenset()
+    ) -> int:
+        if selection_set is None:
+            return 0
+        return sum(self._selection(selection, parent, seen) for selection in selection_set.selections or ())
+
+    def _selection(self, selection: Any, parent: Any, seen: frozenset[str]) -> int:
+        if isinstance(selection, FieldNode):
+            return self._field(selection, parent, seen)
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            target = self.schema.get_type(condition.name.value) if condition else parent
+            return self.of(selection.selection_set, target, seen)
+        if isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = self.fragments.get(name)
+            if fragment is None or name in seen:  # validation refuses both; never loop
+                return 0
+            target = self.schema.get_type(fragment.type_condition.name.value)
+            return self.of(fragment.selection_set, target, seen | {name})
+        return 0
+
+    def _field(self, field: FieldNode, parent: Any, seen: frozenset[str]) -> int:
+        name = field.name.value
+        if name.startswith("__") or not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            return 1
+        definition = parent.fields.get(name)
+        if definition is None:
+            return 1
+        returned = get_named_type(definition.type)
+        below = self.of(field.selection_set, returned, seen)
+        return 1 + (_page(field, self.variables) * below if _is_connection(returned) else below)
+
+
+def operation_cost(
+    schema: GraphQLSchema, document: Any, operation_name: str | None, variables: Mapping[str, Any] | None
+) -> int:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions or ()
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    return Coster(schema, fragments, variables or {}).of(operation.selection_set, root)
+
+
+class CostLimit(SchemaExtension):
+    """Refuses a document whose cost exceeds BUDGET before it runs; reports the cost of every answer."""
+
+    cost: int | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None:
+            self.cost = operation_cost(
+                context.schema._schema, context.graphql_document, context.operation_name, context.variables
+            )
+            if self.cost > BUDGET:
+                context.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            f"Requête trop coûteuse : {self.cost:,} pour un budget de {BUDGET:,}. Demandez moins "
+                            "d'éléments par page (first) ou moins de listes imbriquées.".replace(",", " "),
+                            extensions={"code": "QUERY_TOO_COMPLEX", "cost": self.cost, "budget": BUDGET},
+                        )
+                    ],
+                )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {} if self.cost is None else {"cost": {"requested": self.cost, "budget": BUDGET}}
