@@ -176,7 +176,7 @@ def create_app(
                 found = await documents.load(session, authentication.viewer, ref)
         if found is None:
             return PlainTextResponse("Document introuvable.", status_code=404, headers=PRIVATE)
-        pdf = await render_pdf(found.template, found.context)
+        pdf = found.content or await render_pdf(found.template, found.context)
         return Response(
             pdf,
             media_type="application/pdf",

@@ -191,6 +191,26 @@ def cmd_import_structures(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_import_structures(settings, Path(args.file)))
 
 
+async def _purge(settings: Settings, dry_run: bool) -> dict[str, int]:
+    from parcourspro_gql.domain.privacy import purge
+
+    db = _database(settings)
+    try:
+        async with db.transaction() as session:
+            return await purge(session, settings, dry_run=dry_run)
+    finally:
+        await db.dispose()
+
+
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    counts = asyncio.run(_purge(settings, args.dry_run))
+    verb = "à supprimer" if args.dry_run else "supprimés"
+    print(f"Durées de conservation dépassées ({verb}) :")
+    for name, count in counts.items():
+        print(f"  {name:22} {count}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parcourspro-gql", description="ParcoursPro GraphQL API.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -227,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("file", help="CSV with SIRENE's column names (comma or semicolon separated)")
     importer.set_defaults(handler=cmd_import_structures)
+
+    purge = commands.add_parser(
+        "purge", help="delete what has outlived its retention period (PARCOURSPRO_RETENTION_*); run it daily"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    purge.set_defaults(handler=cmd_purge)
     return parser
 
 

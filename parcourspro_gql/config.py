@@ -60,6 +60,12 @@ class Settings:
     formation_quota: int = 3
     structure_cap: int = 2
     staggered_opening: bool = False
+    # Retention (GDPR): what `parcourspro-gql purge` deletes once it has outlived its period.
+    retention_mail_days: int = 90
+    retention_security_days: int = 30
+    retention_unverified_days: int = 30
+    retention_audit_days: int = 6 * 365
+    retention_evidence_days: int = 6 * 365
 
     @property
     def is_production(self) -> bool:
@@ -83,6 +89,11 @@ _INT_FIELDS = {
     "annual_quota",
     "formation_quota",
     "structure_cap",
+    "retention_mail_days",
+    "retention_security_days",
+    "retention_unverified_days",
+    "retention_audit_days",
+    "retention_evidence_days",
 }
 _BOOL_FIELDS = {"staggered_opening", "mail_dispatch"}
 _STR_FIELDS = {

@@ -27,6 +27,7 @@ from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.models import (
     Account,
+    ArchivedDocument,
     Registration,
     RegistrationStatus,
     Role,
@@ -100,10 +101,13 @@ class DocumentRef:
 
 @dataclass(frozen=True)
 class DocumentFile:
+    """What to render (template and context), or, for a document archived at an erasure, the PDF itself."""
+
     ref: DocumentRef
     file_name: str
     template: str
     context: Mapping[str, Any]
+    content: bytes | None = None
 
 
 def _is_party(viewer: Viewer, structure_id: int) -> bool:
@@ -276,7 +280,18 @@ async def _participants(
 
 
 async def load(session: AsyncSession, viewer: Viewer, ref: DocumentRef) -> DocumentFile | None:
-    """What to render for `ref`, or None when it does not exist or the caller is not concerned (D5)."""
+    """What to render for `ref`, or None when it does not exist or the caller is not concerned (D5). A document
+    archived when a person it names was anonymised is served as archived (it still names him)."""
+    found = await _load_live(session, viewer, ref)
+    if found is None:
+        return None
+    archived = await session.scalar(select(ArchivedDocument).where(ArchivedDocument.ref == ref.token()))
+    if archived is not None:
+        return DocumentFile(ref, archived.file_name, found.template, {}, archived.content)
+    return found
+
+
+async def _load_live(session: AsyncSession, viewer: Viewer, ref: DocumentRef) -> DocumentFile | None:
     item = await session.get(TrainingSession, ref.session_id)
     if item is None:
         return None

@@ -1,6 +1,7 @@
 """SQLAlchemy tables, one module per aggregate. Importing this package registers them all on Base."""
 
 from parcourspro_gql.models.account import Account, AccountRole, AffiliationStatus, Role
+from parcourspro_gql.models.archive import ArchivedDocument
 from parcourspro_gql.models.audit import AuditEntry
 from parcourspro_gql.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
 from parcourspro_gql.models.registration import LIVE_STATUSES, Registration, RegistrationStatus
@@ -19,6 +20,7 @@ __all__ = [
     "Account",
     "AccountRole",
     "AffiliationStatus",
+    "ArchivedDocument",
     "AuditEntry",
     "Favourite",
     "LoginAttempt",

@@ -47,6 +47,8 @@ class Account(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Access tokens issued before this moment are refused (logout, password reset, disabling).
     tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # GDPR erasure: the identity is gone; the account row stays as the anchor of the legal evidence.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_accounts_affiliation_pending", "affiliation_status", "affiliation_requested_at"),

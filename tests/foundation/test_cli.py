@@ -222,3 +222,23 @@ async def wait_for_server(http: httpx.AsyncClient, server: asyncio.subprocess.Pr
                 raise
             await asyncio.sleep(0.2)
     raise TimeoutError("the server did not start within 30 s")
+
+
+def test_purge_counts_then_deletes_what_outlived_its_period(environ):
+    assert run(environ, "migrate").returncode == 0
+    assert run(environ, "seed-demo").returncode == 0
+    # The demo's unverified account is a few days old: kept with the default period, gone with a zero one.
+    kept = run(environ, "purge", "--dry-run")
+    assert kept.returncode == 0, kept.stderr
+    assert "à supprimer" in kept.stdout
+    assert "unverified accounts    0" in kept.stdout
+    environ = {**environ, "PARCOURSPRO_RETENTION_UNVERIFIED_DAYS": "0"}
+    counted = run(environ, "purge", "--dry-run")
+    assert "unverified accounts    1" in counted.stdout
+    deleted = run(environ, "purge")
+    assert "supprimés" in deleted.stdout
+    assert "unverified accounts    1" in deleted.stdout
+    assert "unverified accounts    0" in run(environ, "purge").stdout
+    bad = run({**environ, "PARCOURSPRO_RETENTION_MAIL_DAYS": "ninety"}, "purge")
+    assert bad.returncode != 0
+    assert "PARCOURSPRO_RETENTION_MAIL_DAYS" in bad.stderr

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from parcourspro_gql.domain import auth
+from parcourspro_gql.domain import auth, privacy
 from parcourspro_gql.permissions import IsAuthenticated
 from parcourspro_gql.schema.accounts.types import Account, AccountPayload, AuthPayload
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.errors import OkPayload, attempt
+from parcourspro_gql.schema.relay import pk_of
 
 
 @strawberry.input
@@ -65,8 +66,35 @@ def _auth_payload(session: auth.Session | None, errors: list) -> AuthPayload:
     )
 
 
+@strawberry.input
+class AccountAnonymiseInput:
+    account_id: strawberry.ID
+    reason: str = strawberry.field(description="Why (the person's request, the end of a retention period).")
+
+
 @strawberry.type
 class AccountMutations:
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Manager: erases a person's identity (GDPR). Registrations, attendance and the documents "
+        "that name him are kept as legal evidence (the documents archived as they were); names, email, "
+        "password, roles, structure, favourites, sessions and emails are removed. Refused while he has "
+        "registrations in progress.",
+    )
+    async def account_anonymise(self, info: Info, input: AccountAnonymiseInput) -> AccountPayload:
+        async def call() -> Account:
+            row = await privacy.anonymise(
+                info.context.db,
+                info.context.viewer,
+                pk_of(input.account_id, "Account", "accountId"),
+                input.reason,
+            )
+            info.context.renew_loaders()
+            return Account.from_row(row)
+
+        account, errors = await attempt(call)
+        return AccountPayload(account=account, errors=errors)
+
     @strawberry.mutation(
         description=(
             "Creates the account and sends the email-verification link (token in the link's `token` parameter)."

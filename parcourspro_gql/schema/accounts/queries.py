@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import strawberry
+from typing import Any
 
+import strawberry
+from strawberry.scalars import JSON
+
+from parcourspro_gql.domain import privacy
+from parcourspro_gql.permissions import IsAuthenticated
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.context import Info
 
@@ -17,3 +22,14 @@ class AccountQueries:
             return None
         row = await info.context.loaders.account_by_id.load(viewer.account_id)
         return Account.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Everything the platform holds about the caller (GDPR access and portability), as JSON: "
+        "account, structure, registrations with decisions and attendance, favourites, emails, sessions, logins "
+        "and the history of what was done with his data.",
+    )
+    async def my_data_export(self, info: Info) -> JSON:
+        async with info.context.db.transaction() as session:  # one snapshot of every table
+            data: dict[str, Any] = await privacy.export_data(session, info.context.viewer)
+        return data
