@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -182,17 +184,25 @@ def catalogue(search: str | None, format: TrainingFormat | None) -> Select[Any]:
 async def add_favourite(session: AsyncSession, viewer: Viewer, training_id: int) -> Training:
     """Keeps a training in the caller's favourites (idempotent)."""
     training = await get_or_refuse(session, Training, training_id, "trainingId", "Formation introuvable.")
-    if await session.get(Favourite, (viewer.account_id, training.id)) is None:
-        session.add(Favourite(account_id=viewer.account_id, training_id=training.id, created_at=clock.now()))
+    # One statement that ignores a duplicate: two simultaneous adds (two tabs, a double click) both succeed.
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Favourite)
+        .values(account_id=viewer.account_id, training_id=training.id, created_at=clock.now())
+        .on_conflict_do_nothing()
+    )
     return training
 
 
 async def remove_favourite(session: AsyncSession, viewer: Viewer, training_id: int) -> Training:
     """Takes a training out of the caller's favourites (idempotent)."""
     training = await get_or_refuse(session, Training, training_id, "trainingId", "Formation introuvable.")
-    favourite = await session.get(Favourite, (viewer.account_id, training.id))
-    if favourite is not None:
-        await session.delete(favourite)
+    # A plain DELETE: removing what a simultaneous call removed already is not an error.
+    await session.execute(
+        delete(Favourite).where(
+            Favourite.account_id == viewer.account_id, Favourite.training_id == training.id
+        )
+    )
     return training
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from parcourspro_gql.db import Database
@@ -31,20 +28,6 @@ from parcourspro_gql.models import (
 from parcourspro_gql.schema.export import export_sdl
 
 COMMAND = [sys.executable, "-m", "parcourspro_gql.cli"]
-
-
-@pytest.fixture
-def environ(empty_database_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PARCOURSPRO_")}
-    env.update(
-        {
-            "PARCOURSPRO_DATABASE_URL": empty_database_url,
-            "PARCOURSPRO_VAR_DIR": str(tmp_path / "var"),
-            "PARCOURSPRO_MAIL_URL": f"file://{tmp_path}/mail",
-            "PARCOURSPRO_PASSWORD_HASH_PROFILE": "test",
-        }
-    )
-    return env
 
 
 def run(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -31,3 +31,19 @@ async def test_add_list_and_remove_favourites(world: World):
     assert code(await world.as_(None, ADD, {"id": first.training_id})) == "UNAUTHENTICATED"
     anonymous = await world.as_(None, "{ trainings { edges { node { isFavourite } } } }")
     assert {edge["node"]["isFavourite"] for edge in anonymous["data"]["trainings"]["edges"]} == {False}
+
+
+async def test_simultaneous_adds_and_removes_all_succeed(world: World):
+    """Found by the two-worker load test: a double click must not answer "Erreur interne"."""
+    import asyncio
+
+    training = await training_session(world, await world.structure())
+    person = await world.person(await world.structure())
+    adds = await asyncio.gather(*(world.as_(person, ADD, {"id": training.training_id}) for _ in range(6)))
+    assert {code(answer) for answer in adds} == {"ok"}
+    assert (await world.as_(person, MINE))["data"]["me"]["favourites"]["totalCount"] == 1
+    removes = await asyncio.gather(
+        *(world.as_(person, REMOVE, {"id": training.training_id}) for _ in range(6))
+    )
+    assert {code(answer) for answer in removes} == {"ok"}
+    assert (await world.as_(person, MINE))["data"]["me"]["favourites"]["totalCount"] == 0
