@@ -4,8 +4,10 @@ baseline routes returning the same JSON (bench/server.py): p50, p99 and requests
     .venv/bin/python bench/throughput.py [--seconds 10] [--connections 4] [--runs 3] [--workers 2]
     PARCOURSPRO_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/EMPTY .venv/bin/python bench/throughput.py
 
-The load comes from wrk (Debian package `wrk`: one C thread, keep-alive connections spread by the kernel over
-uvicorn's workers), so the client takes little of the 2 cores; without wrk, from this process through httpx,
+The load comes from wrk (Debian package `wrk`, one C thread): each worker is a uvicorn process on its own
+port with its own wrk, so the connections are spread evenly as a balancer would spread them (with
+`uvicorn --workers 2` on one shared socket, one worker may accept every connection of wrk's opening burst
+and the other stay idle). The client takes little of the 2 cores; without wrk, from this process through httpx,
 which competes with the server for CPU (absolute figures are then lower bounds; compare the ratios).
 Before measuring, the script checks that each GraphQL answer and its baseline are the same JSON.
 """
@@ -83,18 +85,11 @@ wrk.headers["Authorization"] = "Bearer {token}"
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(base: str, method: str, path: str, body: dict | None, token: str, seconds: float, connections: int):
-    """p50, p99 (ms) and requests per second measured by wrk."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        lua_body = json.dumps(json.dumps(body)) if body is not None else "nil"
-        script.write(WRK_SCRIPT.format(method=method, body=lua_body, token=token))
-    output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script.name, base + path],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    os.unlink(script.name)
+def _wrk_command(base: str, path: str, script: str, seconds: float, connections: int) -> list[str]:
+    return ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script, base + path]
+
+
+def _parse(output: str) -> tuple[float, float, float]:
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(output)
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
@@ -105,6 +100,32 @@ def wrk(base: str, method: str, path: str, body: dict | None, token: str, second
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     return ms(percentiles["50"]), ms(percentiles["99"]), rps
+
+
+def wrk(
+    bases: list[str], method: str, path: str, body: dict | None, token: str, seconds: float, connections: int
+) -> tuple[float, float, float]:
+    """p50, p99 (ms) and requests per second measured by one wrk per worker, run at the same time: the
+    connections are spread evenly, as a balancer would (the kernel's accept on a shared socket lets one
+    worker take every connection of a short burst). p50 is the mean of the workers' medians, p99 the worst,
+    req/s the sum."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        lua_body = json.dumps(json.dumps(body)) if body is not None else "nil"
+        script.write(WRK_SCRIPT.format(method=method, body=lua_body, token=token))
+    each = max(1, connections // len(bases))
+    processes = [
+        subprocess.Popen(
+            _wrk_command(base, path, script.name, seconds, each), stdout=subprocess.PIPE, text=True
+        )
+        for base in bases
+    ]
+    results = [_parse(process.communicate()[0]) for process in processes]
+    os.unlink(script.name)
+    return (
+        statistics.mean(r[0] for r in results),
+        max(r[1] for r in results),
+        sum(r[2] for r in results),
+    )
 
 
 def same_json(base: str, targets: list[tuple]) -> None:
@@ -136,38 +157,43 @@ def main() -> None:
         }
     )
     employer_token, person_token = asyncio.run(prepare())
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "server:app",
-            "--app-dir",
-            str(ROOT),
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{args.port}"
+    # One uvicorn process per worker, each on its own port, and one wrk per port: a client-side balancer.
+    servers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "server:app",
+                "--app-dir",
+                str(ROOT),
+                "--port",
+                str(args.port + n),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(args.workers)
+    ]
+    bases = [f"http://127.0.0.1:{args.port + n}" for n in range(args.workers)]
+    base = bases[0]
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        for server_base in bases:
+            for _ in range(100):
+                try:
+                    httpx.get(f"{server_base}/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
         client = "wrk" if shutil.which("wrk") else "httpx (install wrk for cleaner figures)"
         print(
-            f"database: {os.environ['PARCOURSPRO_DATABASE_URL'].split('+')[0]}, {args.workers} uvicorn workers, "
-            f"{args.connections} connections from {client}, {args.runs} runs of {args.seconds:.0f} s (medians)"
+            f"database: {os.environ['PARCOURSPRO_DATABASE_URL'].split('+')[0]}, {args.workers} uvicorn workers "
+            f"(one process and port each), {args.connections} connections from {client}, "
+            f"{args.runs} runs of {args.seconds:.0f} s (medians)"
         )
         targets = [
             ("overview GraphQL (100 rows)", "POST", "/graphql", {"query": OVERVIEW}, employer_token),
@@ -180,9 +206,9 @@ def main() -> None:
         same_json(base, targets)
         for name, method, path, body, token in targets:
             if shutil.which("wrk"):  # warm-up, not measured: imports, caches, connection pools
-                wrk(base, method, path, body, token, 2, args.connections)
+                wrk(bases, method, path, body, token, 2, args.connections)
             runs = [
-                wrk(base, method, path, body, token, args.seconds, args.connections)
+                wrk(bases, method, path, body, token, args.seconds, args.connections)
                 if shutil.which("wrk")
                 else asyncio.run(load(base, method, path, body, token, args.seconds, args.connections))
                 for _ in range(args.runs)
@@ -190,8 +216,10 @@ def main() -> None:
             p50, p99, rps = (statistics.median(run[i] for run in runs) for i in range(3))
             print(f"  {name:30} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  {rps:7.0f} req/s")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
 
 
 if __name__ == "__main__":
