@@ -20,6 +20,7 @@ from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.cost import CostLimit
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
+from parcourspro_gql.schema.execution import LeafFastPathExecutionContext, mark_leaf_fields
 from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
 from parcourspro_gql.schema.registrations.attendance import AttendanceMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
@@ -76,13 +77,16 @@ def build_schema(production: bool) -> ParcoursProSchema:
         CostLimit,
         MaskUnexpectedErrors,
     ]
-    return ParcoursProSchema(
+    built = ParcoursProSchema(
         query=Query,
         mutation=Mutation,
         types=[UserError, *STANDALONE_ENUMS],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
+        execution_context_class=LeafFastPathExecutionContext,
     )
+    mark_leaf_fields(built)
+    return built
 
 
 # The schema as clients see it in development (what `export-schema` writes).
