@@ -15,24 +15,26 @@ from parcourspro_gql.db import Database
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import audit, documents
 from parcourspro_gql.domain.base import get_or_refuse
-from parcourspro_gql.domain.catalogue import is_provider_of
+from parcourspro_gql.domain.catalogue import provider_capacity
 from parcourspro_gql.domain.documents import DocumentKind, DocumentRef
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.registrations import employers_of
 from parcourspro_gql.mail.outbox import Attachment, enqueue
-from parcourspro_gql.models import Account, Registration, Role, Structure, Training, TrainingSession
+from parcourspro_gql.models import (
+    PARTICIPANT_STATUSES,
+    Account,
+    Registration,
+    Structure,
+    Training,
+    TrainingSession,
+)
 from parcourspro_gql.models import RegistrationStatus as S
 
 PDF = "application/pdf"
 
 
-def _acting_role(viewer: Viewer, training: Training) -> str:
-    """The session's provider, or a manager in his place."""
-    if is_provider_of(viewer, training):
-        return Role.PROVIDER.value
-    if viewer.is_manager:
-        return Role.MANAGER.value
-    raise DomainError(ErrorCode.FORBIDDEN, "Seul l'organisme de formation de la session peut faire cela.")
+PROVIDER_ONLY = "Seul l'organisme de formation de la session peut faire cela."
+MAX_HALF_DAYS = 40
 
 
 async def _session_and_training(
@@ -75,7 +77,7 @@ async def send_convocations(db: Database, viewer: Viewer, session_id: int) -> Tr
     """
     async with db.read() as session:
         item, training = await _session_and_training(session, session_id)
-        acting = _acting_role(viewer, training)
+        acting = provider_capacity(viewer, training, PROVIDER_ONLY)
         if clock.now() >= item.starts_at:
             raise DomainError(
                 ErrorCode.SESSION_STARTED, "La session a commencé : les convocations sont closes."
@@ -188,9 +190,6 @@ class AttendanceEntry:
     half_days_attended: int
 
 
-RECORDABLE = (S.ACCEPTED, S.ATTENDED, S.ABSENT)
-
-
 async def record_attendance(
     session: AsyncSession, viewer: Viewer, session_id: int, half_days: int, entries: Sequence[AttendanceEntry]
 ) -> tuple[TrainingSession, list[Registration]]:
@@ -198,15 +197,15 @@ async def record_attendance(
     attended: ATTENDED (at least one) or ABSENT, and the rate. A later call corrects earlier figures. The
     employers of each structure concerned are told of their people's attendance."""
     item, training = await _session_and_training(session, session_id, for_update=True)
-    acting = _acting_role(viewer, training)
+    acting = provider_capacity(viewer, training, PROVIDER_ONLY)
     if clock.now() < item.starts_at:
         raise DomainError(
             ErrorCode.SESSION_NOT_STARTED, "La présence se saisit une fois la session commencée.", "sessionId"
         )
-    if not 1 <= half_days <= documents.MAX_HALF_DAYS:
+    if not 1 <= half_days <= MAX_HALF_DAYS:
         raise DomainError(
             ErrorCode.INVALID_INPUT,
-            f"Le nombre de demi-journées doit être compris entre 1 et {documents.MAX_HALF_DAYS}.",
+            f"Le nombre de demi-journées doit être compris entre 1 et {MAX_HALF_DAYS}.",
             "halfDays",
         )
     if not entries:
@@ -220,7 +219,7 @@ async def record_attendance(
         row.id: row
         for row in await session.scalars(
             select(Registration)
-            .where(Registration.session_id == item.id, Registration.status.in_(RECORDABLE))
+            .where(Registration.session_id == item.id, Registration.status.in_(PARTICIPANT_STATUSES))
             .with_for_update()
         )
     }

@@ -60,9 +60,24 @@ def _text(value: str, field: str, maximum: int, minimum: int = 1) -> str:
     return value
 
 
+def acts_for_provider(viewer: Viewer, provider_structure_id: int) -> bool:
+    """A provider acts for his own (active) structure."""
+    return viewer.has_role(Role.PROVIDER) and viewer.active_structure_id == provider_structure_id
+
+
 def is_provider_of(viewer: Viewer, training: Training) -> bool:
     """A provider acts on the trainings of his own (active) structure."""
-    return viewer.has_role(Role.PROVIDER) and viewer.active_structure_id == training.provider_structure_id
+    return acts_for_provider(viewer, training.provider_structure_id)
+
+
+def provider_capacity(viewer: Viewer, training: Training, refusal: str) -> str:
+    """The role in which the caller acts on a training's sessions: its provider, or a manager in his place;
+    anyone else is refused with `refusal`."""
+    if is_provider_of(viewer, training):
+        return Role.PROVIDER.value
+    if viewer.is_manager:
+        return Role.MANAGER.value
+    raise DomainError(ErrorCode.FORBIDDEN, refusal)
 
 
 async def create_training(session: AsyncSession, viewer: Viewer, data: TrainingData) -> Training:

@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
+from parcourspro_gql.domain.catalogue import acts_for_provider
 from parcourspro_gql.models import (
+    PARTICIPANT_STATUSES,
     Account,
     ArchivedDocument,
     Registration,
@@ -41,8 +43,7 @@ S = RegistrationStatus
 PARIS = ZoneInfo("Europe/Paris")
 FUNDING = "Action financée par la Région Nouvelle-Aquitaine et l'État."
 # D2: a convocation (and the convention) once a person is accepted; it stays his after attendance.
-ISSUED = (S.ACCEPTED, S.ATTENDED, S.ABSENT)
-MAX_HALF_DAYS = 40
+ISSUED = PARTICIPANT_STATUSES
 
 NATURE = {
     TrainingFormat.FORMATION: "Formation en présentiel",
@@ -117,10 +118,6 @@ def _is_party(viewer: Viewer, structure_id: int) -> bool:
     )
 
 
-def _is_provider(viewer: Viewer, provider_structure_id: int) -> bool:
-    return viewer.has_role(Role.PROVIDER) and viewer.active_structure_id == provider_structure_id
-
-
 def may_download(
     viewer: Viewer,
     ref: DocumentRef,
@@ -132,7 +129,7 @@ def may_download(
     """D5: the participant(s) named, their structure's employers and referents, the provider, managers."""
     if viewer.account_id is None:
         return False
-    if viewer.is_manager or _is_provider(viewer, provider_structure_id):
+    if viewer.is_manager or acts_for_provider(viewer, provider_structure_id):
         return True
     if ref.kind is DocumentKind.ATTENDANCE_SHEET:
         # It lists the people of every structure: the provider's and the managers' only.

@@ -15,7 +15,7 @@ from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import audit
 from parcourspro_gql.domain.base import get_or_refuse, required_reason, settings_of
-from parcourspro_gql.domain.catalogue import is_provider_of
+from parcourspro_gql.domain.catalogue import acts_for_provider, provider_capacity
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.mail.outbox import enqueue
 from parcourspro_gql.models import (
@@ -55,8 +55,11 @@ CANCELLABLE = (S.PENDING_EMPLOYER, S.PENDING_PROVIDER, S.WAITLISTED, S.ACCEPTED)
 MIN_MOTIVATION, MAX_MOTIVATION = 20, 2000
 
 
+FORBIDDEN_MESSAGE = "Vous n'avez pas le droit d'agir sur cette inscription."
+
+
 def _forbidden() -> DomainError:
-    return DomainError(ErrorCode.FORBIDDEN, "Vous n'avez pas le droit d'agir sur cette inscription.")
+    return DomainError(ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE)
 
 
 def _transition(registration: Registration, allowed: Iterable[S]) -> None:
@@ -287,14 +290,6 @@ def _employer_capacity(viewer: Viewer, registration: Registration) -> str:
     raise _forbidden()
 
 
-def _provider_capacity(viewer: Viewer, training: Training) -> str:
-    if is_provider_of(viewer, training):
-        return Role.PROVIDER.value
-    if viewer.is_manager:
-        return Role.MANAGER.value
-    raise _forbidden()
-
-
 def _change(registration: Registration, status: S) -> S:
     previous = registration.status
     registration.status, registration.updated_at = status, clock.now()
@@ -391,7 +386,7 @@ async def refuse(
 async def select_participant(session: AsyncSession, viewer: Viewer, registration_id: int) -> Registration:
     """G4, G6: the provider accepts; the seat is taken atomically, so concurrent selections never overbook."""
     registration, item, training, person = await _load(session, registration_id)
-    acting = _provider_capacity(viewer, training)
+    acting = provider_capacity(viewer, training, FORBIDDEN_MESSAGE)
     _transition(registration, [S.PENDING_PROVIDER, S.WAITLISTED])
     if registration.over_structure_cap:
         # G4: over the structure's cap, only a seat nobody else is waiting for.
@@ -449,7 +444,7 @@ async def select_participant(session: AsyncSession, viewer: Viewer, registration
 async def waitlist(session: AsyncSession, viewer: Viewer, registration_id: int) -> Registration:
     """G6: the provider puts a request on the waiting list."""
     registration, item, training, person = await _load(session, registration_id)
-    acting = _provider_capacity(viewer, training)
+    acting = provider_capacity(viewer, training, FORBIDDEN_MESSAGE)
     _transition(registration, [S.PENDING_PROVIDER])
     previous = _change(registration, S.WAITLISTED)
     registration.provider_decision_by_id, registration.provider_decision_at = viewer.account_id, clock.now()
@@ -481,7 +476,7 @@ async def reject(
 ) -> Registration:
     """G6: the provider rejects a request, with a reason."""
     registration, item, training, person = await _load(session, registration_id)
-    acting = _provider_capacity(viewer, training)
+    acting = provider_capacity(viewer, training, FORBIDDEN_MESSAGE)
     _transition(registration, [S.PENDING_PROVIDER, S.WAITLISTED])
     reason = required_reason(reason)
     previous = _change(registration, S.REJECTED_BY_PROVIDER)
@@ -522,7 +517,7 @@ async def cancel(
     elif viewer.has_role(Role.EMPLOYER) and viewer.active_structure_id == registration.structure_id:
         acting = Role.EMPLOYER.value
     else:
-        acting = _provider_capacity(viewer, training)
+        acting = provider_capacity(viewer, training, FORBIDDEN_MESSAGE)
     _transition(registration, CANCELLABLE)
     if clock.now() >= item.starts_at:
         raise DomainError(
@@ -600,7 +595,7 @@ def can_view(viewer: Viewer, registration: Registration, provider_structure_id: 
         return True
     if viewer.has_role(Role.EMPLOYER) and viewer.active_structure_id == registration.structure_id:
         return True
-    return viewer.has_role(Role.PROVIDER) and viewer.active_structure_id == provider_structure_id
+    return acts_for_provider(viewer, provider_structure_id)
 
 
 def can_view_history_of(viewer: Viewer, account: Account) -> bool:

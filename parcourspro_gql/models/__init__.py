@@ -4,7 +4,12 @@ from parcourspro_gql.models.account import Account, AccountRole, AffiliationStat
 from parcourspro_gql.models.archive import ArchivedDocument
 from parcourspro_gql.models.audit import AuditEntry
 from parcourspro_gql.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
-from parcourspro_gql.models.registration import LIVE_STATUSES, Registration, RegistrationStatus
+from parcourspro_gql.models.registration import (
+    LIVE_STATUSES,
+    PARTICIPANT_STATUSES,
+    Registration,
+    RegistrationStatus,
+)
 from parcourspro_gql.models.structure import (
     Membership,
     Structure,
@@ -17,6 +22,7 @@ from parcourspro_gql.models.training import Favourite, Training, TrainingFormat,
 
 __all__ = [
     "LIVE_STATUSES",
+    "PARTICIPANT_STATUSES",
     "Account",
     "AccountRole",
     "AffiliationStatus",

@@ -32,6 +32,10 @@ DEAD_STATUSES = frozenset(
     }
 )
 LIVE_STATUSES = frozenset(set(RegistrationStatus) - DEAD_STATUSES)
+# Accepted onto the session, before or after it ran: its participants (convocations, attendance, documents).
+PARTICIPANT_STATUSES = frozenset(
+    {RegistrationStatus.ACCEPTED, RegistrationStatus.ATTENDED, RegistrationStatus.ABSENT}
+)
 _LIVE_SQL = text("status NOT IN ('REFUSED_BY_EMPLOYER', 'REJECTED_BY_PROVIDER', 'CANCELLED')")
 
 
