@@ -48,6 +48,13 @@ async def _session_and_training(
     return item, training
 
 
+async def _accounts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Account]:
+    """The accounts of `ids`, by id, in one statement."""
+    return {
+        account.id: account for account in await session.scalars(select(Account).where(Account.id.in_(ids)))
+    }
+
+
 @dataclass(frozen=True)
 class _Rendered:
     ref: DocumentRef
@@ -116,14 +123,16 @@ async def send_convocations(db: Database, viewer: Viewer, session_id: int) -> Tr
                 .with_for_update()
             )
         }
+        people = await _accounts(
+            session, [registration.beneficiary_id for registration in still_due.values()]
+        )
         now = clock.now()
         sent_structures: set[int] = set()
         for convocation in convocations:
             registration = still_due.get(convocation.ref.registration_id or 0)
             if registration is None:
                 continue  # sent meanwhile by another call, or cancelled
-            person = await session.get(Account, registration.beneficiary_id)
-            assert person is not None
+            person = people[registration.beneficiary_id]
             registration.convocation_sent_at = now
             sent_structures.add(registration.structure_id)
             await enqueue(
@@ -283,13 +292,8 @@ async def _tell_employers(
     by_structure: dict[int, list[Registration]] = {}
     for row in recorded:
         by_structure.setdefault(row.structure_id, []).append(row)
+    people = await _accounts(session, [row.beneficiary_id for row in recorded])
     for structure_id, rows in sorted(by_structure.items()):
-        people = {
-            person.id: person
-            for person in await session.scalars(
-                select(Account).where(Account.id.in_([row.beneficiary_id for row in rows]))
-            )
-        }
         lines = [
             {
                 "name": f"{people[row.beneficiary_id].first_name} {people[row.beneficiary_id].last_name}",

@@ -213,44 +213,51 @@ async def _documents_naming(
     return found
 
 
+async def _check_erasable(session: AsyncSession, viewer: Viewer, account_id: int, *, lock: bool) -> Account:
+    """The account to erase, or the refusal: unknown, already erased, the manager's own, or with registrations
+    in progress. Checked before rendering (a refusal costs no PDF) and again under lock before writing."""
+    account = await get_or_refuse(
+        session, Account, account_id, "accountId", "Compte introuvable.", for_update=lock
+    )
+    if account.anonymised_at is not None:
+        raise DomainError(ErrorCode.INVALID_TRANSITION, "Ce compte est déjà anonymisé.", "accountId")
+    if account.id == viewer.account_id:
+        raise DomainError(
+            ErrorCode.FORBIDDEN, "Un gestionnaire n'anonymise pas son propre compte.", "accountId"
+        )
+    in_progress = await session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.beneficiary_id == account.id, Registration.status.in_(IN_PROGRESS))
+    )
+    if in_progress:
+        raise DomainError(
+            ErrorCode.REGISTRATIONS_IN_PROGRESS,
+            f"Cette personne a {in_progress} inscription(s) en cours : annulez-les, ou saisissez la présence, "
+            "avant d'anonymiser son compte.",
+            "accountId",
+        )
+    return account
+
+
 async def anonymise(db: Database, viewer: Viewer, account_id: int, reason: str | None) -> Account:
     """A manager erases a person's identity (GDPR art. 17), keeping the legal evidence."""
     require_manager(viewer)
     why = required_reason(reason)
     async with db.read() as session:
-        account = await get_or_refuse(session, Account, account_id, "accountId", "Compte introuvable.")
-        if account.anonymised_at is not None:
-            raise DomainError(ErrorCode.INVALID_TRANSITION, "Ce compte est déjà anonymisé.", "accountId")
-        if account.id == viewer.account_id:
-            raise DomainError(
-                ErrorCode.FORBIDDEN, "Un gestionnaire n'anonymise pas son propre compte.", "accountId"
-            )
-        files = await _documents_naming(session, viewer, account.id)
+        await _check_erasable(session, viewer, account_id, lock=False)
+        files = await _documents_naming(session, viewer, account_id)
     # Rendered before the write transaction, which must not hold the database while PDFs are drawn.
     pdfs = await asyncio.gather(*(render_pdf(file.template, file.context) for file in files))
     async with db.transaction() as session:
-        account = await get_or_refuse(
-            session, Account, account_id, "accountId", "Compte introuvable.", for_update=True
-        )
-        if account.anonymised_at is not None:
-            raise DomainError(ErrorCode.INVALID_TRANSITION, "Ce compte est déjà anonymisé.", "accountId")
-        in_progress = await session.scalar(
-            select(func.count())
-            .select_from(Registration)
-            .where(Registration.beneficiary_id == account.id, Registration.status.in_(IN_PROGRESS))
-        )
-        if in_progress:
-            raise DomainError(
-                ErrorCode.REGISTRATIONS_IN_PROGRESS,
-                f"Cette personne a {in_progress} inscription(s) en cours : annulez-les, ou saisissez la présence, "
-                "avant d'anonymiser son compte.",
-                "accountId",
-            )
+        account = await _check_erasable(session, viewer, account_id, lock=True)
         now = clock.now()
-        for file, pdf in zip(files, pdfs, strict=True):
-            token = file.ref.token()
-            archived = await session.scalar(select(ArchivedDocument).where(ArchivedDocument.ref == token))
-            if archived is None:
+        tokens = [file.ref.token() for file in files]
+        archived = set(
+            await session.scalars(select(ArchivedDocument.ref).where(ArchivedDocument.ref.in_(tokens)))
+        )
+        for file, pdf, token in zip(files, pdfs, tokens, strict=True):
+            if token not in archived:  # another erasure naming the same document archived it meanwhile
                 session.add(
                     ArchivedDocument(
                         ref=token,
