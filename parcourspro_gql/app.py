@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from parcourspro_gql.auth.authenticate import authenticate
+from parcourspro_gql.auth.authenticate import Authentication, authenticate
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Database
@@ -112,11 +112,15 @@ class GraphQLApp(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html())
 
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+    async def authenticate(self, request: Request) -> Authentication:
+        """Who sends `request`: its bearer token (ours or the OpenID provider's), checked against the account."""
         client = request.client.host if request.client else "unknown"
-        authentication = await authenticate(
+        return await authenticate(
             self.db, self.tokens, request.headers.get("authorization"), client, self.oidc
         )
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        authentication = await self.authenticate(request)
         loaders = Loaders(self.db)
         if authentication.account is not None:
             loaders.account_by_id.prime(authentication.account.id, authentication.account)
@@ -162,13 +166,7 @@ def create_app(
 
     async def document(request: Request) -> Response:
         """D5: the PDF for the people concerned; 404 for anyone else, whether the document exists or not."""
-        authentication = await authenticate(
-            database,
-            graphql.tokens,
-            request.headers.get("authorization"),
-            request.client.host if request.client else "unknown",
-            oidc,
-        )
+        authentication = await graphql.authenticate(request)
         ref = documents.DocumentRef.parse(request.path_params["token"])
         found = None
         if ref is not None and authentication.account is not None:
