@@ -51,6 +51,11 @@ def _page(field: FieldNode, variables: Mapping[str, Any]) -> int:
     return DEFAULT_PAGE_SIZE
 
 
+def _french(number: int) -> str:
+    """40 401: thousands separated by a space."""
+    return f"{number:,}".replace(",", " ")
+
+
 def _is_connection(type_: Any) -> bool:
     return (
         isinstance(type_, GraphQLObjectType) and type_.name.endswith("Connection") and "edges" in type_.fields
@@ -134,8 +139,8 @@ class CostLimit(SchemaExtension):
                     data=None,
                     errors=[
                         GraphQLError(
-                            f"Requête trop coûteuse : {self.cost:,} pour un budget de {BUDGET:,}. Demandez moins "
-                            "d'éléments par page (first) ou moins de listes imbriquées.".replace(",", " "),
+                            f"Requête trop coûteuse : {_french(self.cost)} pour un budget de {_french(BUDGET)}. "
+                            "Demandez moins d'éléments par page (first) ou moins de listes imbriquées.",
                             extensions={"code": "QUERY_TOO_COMPLEX", "cost": self.cost, "budget": BUDGET},
                         )
                     ],

@@ -70,10 +70,8 @@ class Document:
 
 @strawberry.type
 class Registration(Node):
+    # The row itself: its ids and states are read from it by the nested fields and the documents.
     row: strawberry.Private[models.Registration]
-    pk: strawberry.Private[int]
-    beneficiary_pk: strawberry.Private[int]
-    session_pk: strawberry.Private[int]
     motivation: str
     status: RegistrationStatus
     category: RegistrationCategory
@@ -101,9 +99,6 @@ class Registration(Node):
         return cls(
             id=strawberry.ID(to_global_id("Registration", row.id)),
             row=row,
-            pk=row.id,
-            beneficiary_pk=row.beneficiary_id,
-            session_pk=row.session_id,
             motivation=row.motivation,
             status=row.status,
             category=rules.CATEGORY_OF[row.status],
@@ -128,7 +123,7 @@ class Registration(Node):
         return self.beneficiary_obj or self._load_beneficiary(info)  # type: ignore[return-value]
 
     async def _load_beneficiary(self, info: Info) -> Account:
-        row = await info.context.loaders.account_by_id.load(self.beneficiary_pk)
+        row = await info.context.loaders.account_by_id.load(self.row.beneficiary_id)
         assert row is not None
         return Account.from_row(row)
 
@@ -137,7 +132,7 @@ class Registration(Node):
         return self.session_obj or self._load_session(info)  # type: ignore[return-value]
 
     async def _load_session(self, info: Info) -> TrainingSession:
-        row = await info.context.loaders.session_by_id.load(self.session_pk)
+        row = await info.context.loaders.session_by_id.load(self.row.session_id)
         assert row is not None
         return TrainingSession.from_row(row)
 
