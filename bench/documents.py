@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,19 +22,18 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from course import Course, download  # noqa: E402
 from registration_ops import code  # noqa: E402
+from registrations import bench_database  # noqa: E402
 from world import World  # noqa: E402
 
 from parcourspro_gql.app import create_app  # noqa: E402
 from parcourspro_gql.auth.tokens import AccessTokens  # noqa: E402
 from parcourspro_gql.clock import clock  # noqa: E402
-from parcourspro_gql.config import load_settings  # noqa: E402
-from parcourspro_gql.db import Database  # noqa: E402
 from parcourspro_gql.documents.render import render_pdf_now  # noqa: E402
 from parcourspro_gql.domain import documents  # noqa: E402
-from parcourspro_gql.migrate import upgrade  # noqa: E402
 
 
 def summary(times: list[float]) -> str:
@@ -49,19 +46,7 @@ async def main() -> None:
     parser.add_argument("--renders", type=int, default=30)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="pp-bench-documents-"))
-    os.environ.setdefault("PARCOURSPRO_DATABASE_URL", f"sqlite+aiosqlite:///{folder}/bench.db")
-    os.environ.update(
-        {
-            "PARCOURSPRO_VAR_DIR": str(folder),
-            "PARCOURSPRO_MAIL_DISPATCH": "false",
-            "PARCOURSPRO_LOG_LEVEL": "WARNING",
-        }
-    )
-    settings = load_settings()
-    db = Database.from_url(settings.database_url, settings)
-    await upgrade(db.engine)
-    clock.freeze(clock.now())
+    settings, db = await bench_database("documents")
     app = create_app(settings, db=db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
 

@@ -33,7 +33,7 @@ from world import World, training_session  # noqa: E402
 from parcourspro_gql.app import create_app  # noqa: E402
 from parcourspro_gql.auth.tokens import AccessTokens  # noqa: E402
 from parcourspro_gql.clock import clock  # noqa: E402
-from parcourspro_gql.config import load_settings  # noqa: E402
+from parcourspro_gql.config import Settings, load_settings  # noqa: E402
 from parcourspro_gql.db import Database  # noqa: E402
 from parcourspro_gql.migrate import upgrade  # noqa: E402
 from parcourspro_gql.models import Registration, RegistrationStatus, Role  # noqa: E402
@@ -113,12 +113,10 @@ async def measure(
     return statements, statistics.median(times), times[int(0.99 * (len(times) - 1))]
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="pp-bench-registrations-"))
+async def bench_database(name: str) -> tuple[Settings, Database]:
+    """A migrated database for a benchmark (a new SQLite file unless PARCOURSPRO_DATABASE_URL names one), mail
+    dispatch off, quiet logs, the clock frozen."""
+    folder = Path(tempfile.mkdtemp(prefix=f"pp-bench-{name}-"))
     os.environ.setdefault("PARCOURSPRO_DATABASE_URL", f"sqlite+aiosqlite:///{folder}/bench.db")
     os.environ.update(
         {
@@ -131,6 +129,15 @@ async def main() -> None:
     db = Database.from_url(settings.database_url, settings)
     await upgrade(db.engine)
     clock.freeze(clock.now())
+    return settings, db
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    settings, db = await bench_database("registrations")
     employer_token, person_token = await build(db, settings)
     app = create_app(settings, db=db)
     print(f"database: {db.dialect}; {args.runs} runs of {args.requests} sequential requests, in-process")
