@@ -9,11 +9,12 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from parcourspro_gql.auth.authenticate import Authentication, authenticate
+from parcourspro_gql.auth.cache import AccountCache
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Database
@@ -34,6 +36,7 @@ from parcourspro_gql.logs import configure_logging, request_id_var
 from parcourspro_gql.mail.dispatcher import Dispatcher
 from parcourspro_gql.mail.sender import Sender, sender_from_url
 from parcourspro_gql.schema.context import Context
+from parcourspro_gql.schema.extensions import MAX_TOKENS
 from parcourspro_gql.schema.schema import build_schema
 
 if TYPE_CHECKING:
@@ -87,6 +90,31 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+@lru_cache(maxsize=256)
+def _is_query(document: str, operation_name: str | None) -> bool:
+    """True when the operation that a request runs is a query (not a mutation, nor a document that fails)."""
+    try:
+        operation = get_operation_ast(parse(document, max_tokens=MAX_TOKENS), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is OperationType.QUERY
+
+
+async def only_reads(request: Request) -> bool:
+    """Whether a /graphql request runs a query, from its JSON body (read once: strawberry gets it from the
+    request's cache). Anything else (a mutation, a form, a body that does not parse) counts as a write."""
+    if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
+        return False
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    document, name = data.get("query"), data.get("operationName")
+    return isinstance(document, str) and isinstance(name, str | None) and _is_query(document, name)
+
+
 # Personal data: never kept by a shared cache (proxy, CDN) nor by the browser's disk cache.
 PRIVATE = {"Cache-Control": "private, no-store", "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
 
@@ -104,6 +132,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.db = db
         self.tokens = AccessTokens(settings)
         self.oidc = oidc
+        self.accounts = AccountCache(settings.auth_cache_seconds)
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than json.dumps on a page of a hundred nested objects.
@@ -112,15 +141,21 @@ class GraphQLApp(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html())
 
-    async def authenticate(self, request: Request) -> Authentication:
-        """Who sends `request`: its bearer token (ours or the OpenID provider's), checked against the account."""
+    async def authenticate(self, request: Request, reads_only: bool = False) -> Authentication:
+        """Who sends `request`: its bearer token (ours or the OpenID provider's), checked against the account
+        (as read at most `auth_cache_seconds` ago when the request only `reads`)."""
         client = request.client.host if request.client else "unknown"
         return await authenticate(
-            self.db, self.tokens, request.headers.get("authorization"), client, self.oidc
+            self.db,
+            self.tokens,
+            request.headers.get("authorization"),
+            client,
+            self.oidc,
+            cache=self.accounts if reads_only else None,
         )
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        authentication = await self.authenticate(request)
+        authentication = await self.authenticate(request, await only_reads(request))
         loaders = Loaders(self.db)
         if authentication.account is not None:
             loaders.account_by_id.prime(authentication.account.id, authentication.account)

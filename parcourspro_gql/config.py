@@ -50,6 +50,8 @@ class Settings:
     reset_token_ttl_minutes: int = 60
     access_token_ttl_minutes: int = 15
     refresh_token_ttl_days: int = 30
+    # How old the caller's account and roles may be for a query (never for a mutation); 0 reads them each time.
+    auth_cache_seconds: int = 5
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 50
     login_window_minutes: int = 15
@@ -82,6 +84,7 @@ _INT_FIELDS = {
     "reset_token_ttl_minutes",
     "access_token_ttl_minutes",
     "refresh_token_ttl_days",
+    "auth_cache_seconds",
     "login_max_failures_per_account",
     "login_max_failures_per_address",
     "login_window_minutes",
@@ -137,6 +140,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("PARCOURSPRO_PASSWORD_HASH_PROFILE must be 'default' or 'test'")
     if settings.is_production and settings.password_hash_profile != "default":
         raise ConfigError("the 'test' password hash profile is refused in production")
+    if settings.auth_cache_seconds < 0:
+        raise ConfigError("PARCOURSPRO_AUTH_CACHE_SECONDS must be 0 or more")
     if bool(settings.oidc_issuer) != bool(settings.oidc_audience):
         raise ConfigError("PARCOURSPRO_OIDC_ISSUER and PARCOURSPRO_OIDC_AUDIENCE go together")
     if not settings.secret_key:

@@ -72,8 +72,30 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Counts the write transactions of this process: bumped when one commits (before the commit, by the engine's
+# event, and once more when Database.transaction() has ended). Caches of what a read saw (the caller's
+# account, auth/cache.py) note its value before reading and refill once it has moved, so a read that raced a
+# commit is never kept.
+_write_generation = 0
+
+
+def write_generation() -> int:
+    return _write_generation
+
+
+def _bump_write_generation(*_: Any) -> None:
+    global _write_generation
+    _write_generation += 1
+
+
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg), configured for our use."""
+    engine = _create_engine(database_url, **kwargs)
+    event.listen(engine.sync_engine, "commit", _bump_write_generation)
+    return engine
+
+
+def _create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         # Sessions always end their transaction themselves; a second ROLLBACK when the pool takes the connection
         # back would be one more thread round trip for nothing.
@@ -131,8 +153,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any exception."""
-        async with self._write() as session, session.begin():
-            yield session
+        try:
+            async with self._write() as session, session.begin():
+                yield session
+        finally:
+            _bump_write_generation()
 
     async def analyze(self, *tables: str) -> None:
         """Refreshes the planner's statistics after a bulk load (SQLite needs them to prefer selective indexes)."""

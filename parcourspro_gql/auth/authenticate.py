@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from parcourspro_gql.auth.cache import AccountCache
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.auth.viewer import Viewer
-from parcourspro_gql.db import Database
+from parcourspro_gql.db import Database, write_generation
 from parcourspro_gql.models import Account, AccountRole, Role
 
 if TYPE_CHECKING:
@@ -30,7 +31,9 @@ class Authentication:
     granted_roles: tuple[Role, ...] = ()
 
 
-async def _load(db: Database, account_id: int | None, email: str | None) -> tuple[Account | None, list[Role]]:
+async def _load(
+    db: Database, account_id: int | None, email: str | None
+) -> tuple[Account | None, tuple[Role, ...]]:
     """The account (by id or by normalised email) and its granted roles, in one statement."""
     statement = (
         select(Account, AccountRole.role)
@@ -41,8 +44,22 @@ async def _load(db: Database, account_id: int | None, email: str | None) -> tupl
     async with db.read() as session:
         rows = (await session.execute(statement)).all()
     if not rows:
-        return None, []
-    return rows[0][0], [role for _, role in rows if role is not None]
+        return None, ()
+    return rows[0][0], tuple(role for _, role in rows if role is not None)
+
+
+async def _load_by_id(
+    db: Database, account_id: int, cache: AccountCache | None
+) -> tuple[Account | None, tuple[Role, ...]]:
+    """From `cache` when it holds a recent enough read (None: read it, as mutations must), else read."""
+    cached = cache.get(account_id) if cache is not None else None
+    if cached is not None:
+        return cached
+    generation = write_generation()
+    account, roles = await _load(db, account_id, None)
+    if cache is not None and account is not None:
+        cache.put(account, roles, generation)
+    return account, roles
 
 
 def _usable(account: Account | None, issued_at: float | None) -> bool:
@@ -60,8 +77,13 @@ async def authenticate(
     authorization: str | None,
     client_address: str,
     oidc: OidcVerifier | None = None,
+    cache: AccountCache | None = None,
 ) -> Authentication:
-    """The caller: anonymous without a token, an account with a valid one, `rejected` with a bad one."""
+    """The caller: anonymous without a token, an account with a valid one, `rejected` with a bad one.
+
+    With `cache` (queries only), the account of one of our tokens may come from a recent read; the token
+    itself is always checked (signature, expiry) and so is the account's state (disabled, logged out since).
+    """
     anonymous = Viewer.anonymous(client_address)
     if not authorization:
         return Authentication(anonymous)
@@ -70,10 +92,10 @@ async def authenticate(
     if scheme.lower() != "bearer" or not token:
         return Authentication(anonymous, rejected=True)
     account: Account | None = None
-    roles: list[Role] = []
+    roles: tuple[Role, ...] = ()
     claims = tokens.check(token)
     if claims is not None:
-        account, roles = await _load(db, claims.account_id, None)
+        account, roles = await _load_by_id(db, claims.account_id, cache)
         if account is not None and not _usable(account, claims.issued_at):
             log.info("revoked access token", extra={"event": "token.revoked", "account_id": account.id})
             account = None
@@ -95,4 +117,4 @@ async def authenticate(
         email_verified=account.email_verified_at is not None,
         client_address=client_address,
     )
-    return Authentication(viewer, account=account, granted_roles=tuple(roles))
+    return Authentication(viewer, account=account, granted_roles=roles)

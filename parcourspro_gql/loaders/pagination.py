@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +33,8 @@ class Page(Generic[T]):
     has_next_page: bool
     has_previous_page: bool
     count: Callable[[], Awaitable[int]]
+    # For each row, the entities that `widen` joined to it (empty tuples without `widen`).
+    joined: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def page_size(first: int | None) -> int:
@@ -70,20 +72,24 @@ async def paginate(
     *,
     first: int | None,
     after: str | None,
+    widen: Callable[[Select[Any]], Select[Any]] | None = None,
 ) -> Page[Any]:
     """One page of `statement` (a select of one entity) in ascending `order_by`, whose last column is unique.
 
-    The total count is a separate statement, run only if the client asks for `totalCount`.
+    `widen` may join related entities to each row (a many-to-one relation: one row each), read in the same
+    statement and handed back in `Page.joined`. The total count is a separate statement, of `statement`
+    alone, run only if the client asks for `totalCount`.
     """
     limit = page_size(first)
-    paged = statement
+    paged = statement if widen is None else widen(statement)
     if after is not None:
         paged = paged.where(tuple_(*order_by) > tuple_(*decode_cursor(after, order_by)))
     paged = paged.order_by(*order_by).limit(limit + 1)
     async with db.read() as session:
-        rows = list((await session.scalars(paged)).all()) if limit else []
-    has_next = len(rows) > limit
-    rows = rows[:limit]
+        found = (await session.execute(paged)).all() if limit else []
+    has_next = len(found) > limit
+    found = found[:limit]
+    rows = [row[0] for row in found]
     cursors = [encode_cursor([getattr(row, column.key) for column in order_by]) for row in rows]
 
     async def count() -> int:
@@ -93,5 +99,10 @@ async def paginate(
             ).scalar_one()
 
     return Page(
-        rows=rows, cursors=cursors, has_next_page=has_next, has_previous_page=after is not None, count=count
+        rows=rows,
+        cursors=cursors,
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        count=count,
+        joined=[tuple(row[1:]) for row in found],
     )

@@ -112,20 +112,21 @@ async def connection(
     to_node: Callable[[Any], NodeT],
     first: int | None,
     after: str | None,
-    preload: Callable[[list[Any]], Awaitable[Callable[[Any], NodeT]]] | None = None,
+    preload: Callable[[Page[Any]], Awaitable[Callable[[Any], NodeT]]] | None = None,
+    widen: Callable[[Select[Any]], Select[Any]] | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
-    `preload`, given the page's rows, loads their relations once for the whole page and returns the function
-    that builds each node with them attached, so nested fields read plain objects instead of each awaiting a
-    loader.
+    `widen` joins related entities to the page's statement (see paginate). `preload`, given the page, loads
+    the other relations once for the whole page and returns the function that builds each node with them
+    attached, so nested fields read plain objects instead of each awaiting a loader.
     """
     try:
-        page = await paginate(info.context.db, statement, order_by, first=first, after=after)
+        page = await paginate(info.context.db, statement, order_by, first=first, after=after, widen=widen)
     except PaginationError as error:
         raise bad_argument(error) from error
     if preload is not None:
-        to_node = await preload(page.rows)
+        to_node = await preload(page)
     return Connection.from_page(page, to_node)
 
 

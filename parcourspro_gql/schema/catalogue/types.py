@@ -16,6 +16,7 @@ from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import RegistrationStatus, TrainingFormat
 from parcourspro_gql.schema.errors import UserError
+from parcourspro_gql.schema.execution import attached
 from parcourspro_gql.schema.relay import (
     Connection,
     Node,
@@ -71,7 +72,7 @@ class TrainingSession(Node):
     def days(self) -> list[date]:
         return days_between(self.starts_at, self.ends_at)
 
-    @strawberry.field
+    @strawberry.field(metadata=attached("training_obj"))
     def training(self, info: Info) -> Training:
         # A sync resolver: a preloaded object costs no task; otherwise the awaitable is resolved by the executor.
         return self.training_obj or self._load_training(info)  # type: ignore[return-value]
@@ -138,7 +139,7 @@ class Training(Node):
             return False
         return self.pk in await info.context.loaders.favourite_training_ids_by_account_id.load(account_id)
 
-    @strawberry.field
+    @strawberry.field(metadata=attached("provider_obj"))
     def provider(self, info: Info) -> Structure:
         return self.provider_obj or self._load_provider(info)  # type: ignore[return-value]
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import strawberry
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from parcourspro_gql import models
 from parcourspro_gql.domain import documents as paperwork
 from parcourspro_gql.domain import registrations as rules
+from parcourspro_gql.loaders.pagination import Page
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.catalogue.types import REGISTRATION_ORDER, Training, TrainingSession
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import DocumentKind, RegistrationCategory, RegistrationStatus
 from parcourspro_gql.schema.errors import UserError
+from parcourspro_gql.schema.execution import attached
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
 from parcourspro_gql.schema.structures.types import Structure
 
@@ -29,7 +32,7 @@ class Decision:
     comment: str | None
     by_obj: strawberry.Private[Account | None] = None
 
-    @strawberry.field
+    @strawberry.field(metadata=attached("by_obj"))
     def by(self, info: Info) -> Account:
         return self.by_obj or self._load_by(info)  # type: ignore[return-value]
 
@@ -88,6 +91,7 @@ class Registration(Node):
     )
     beneficiary_obj: strawberry.Private[Account | None] = None
     session_obj: strawberry.Private[TrainingSession | None] = None
+    training_obj: strawberry.Private[Training | None] = None
 
     @classmethod
     def from_row(
@@ -95,6 +99,7 @@ class Registration(Node):
         row: models.Registration,
         accounts: dict[int, Account] | None = None,
         sessions: dict[int, TrainingSession] | None = None,
+        trainings: dict[int, Training] | None = None,
     ) -> Registration:
         return cls(
             id=strawberry.ID(to_global_id("Registration", row.id)),
@@ -116,9 +121,10 @@ class Registration(Node):
             attendance_rate=row.attendance_rate,
             beneficiary_obj=(accounts or {}).get(row.beneficiary_id),
             session_obj=(sessions or {}).get(row.session_id),
+            training_obj=(trainings or {}).get(row.training_id),
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=attached("beneficiary_obj"))
     def beneficiary(self, info: Info) -> Account:
         return self.beneficiary_obj or self._load_beneficiary(info)  # type: ignore[return-value]
 
@@ -127,7 +133,7 @@ class Registration(Node):
         assert row is not None
         return Account.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(metadata=attached("session_obj"))
     def session(self, info: Info) -> TrainingSession:
         return self.session_obj or self._load_session(info)  # type: ignore[return-value]
 
@@ -141,7 +147,7 @@ class Registration(Node):
         "convention once accepted, attestation once attended, attendance sheet for the provider and managers."
     )
     def documents(self, info: Info) -> list[Document]:
-        training = self.session_obj.training_obj if self.session_obj else None
+        training = self.training_obj
         if training is not None:
             return self._documents(info, training.title, training.provider_pk)
         return self._load_documents(info)  # type: ignore[return-value]
@@ -162,6 +168,7 @@ class Registration(Node):
     async def connection(
         info: Info, statement: Select[Any], first: int | None, after: str | None
     ) -> Connection[Registration]:
+        joins = Joins.asked_in(_selected_names(info.selected_fields))
         return await connection(
             info,
             statement,
@@ -169,7 +176,8 @@ class Registration(Node):
             Registration.from_row,
             first,
             after,
-            preload=lambda rows: preload(info, rows),
+            preload=lambda page: preload(info, page, joins),
+            widen=joins.widen,
         )
 
 
@@ -183,52 +191,89 @@ def _selected_names(selections: Iterable[Any]) -> set[str]:
     return names
 
 
-async def _nothing() -> list[Any]:
-    return []
+def _join_to(target: Any, on: Any, outer: bool = False) -> Callable[[Select[Any]], Select[Any]]:
+    def join(statement: Select[Any]) -> Select[Any]:
+        return statement.join(target, on, isouter=outer).add_columns(target)
+
+    return join
+
+
+# The accounts that took each decision, under their own aliases (built once: SQLAlchemy caches the SQL).
+_DECIDER = {
+    name: aliased(models.Account, name=f"{name}_by")
+    for name in ("employerDecision", "providerDecision", "cancellation")
+}
+_DECIDED_BY = {
+    "employerDecision": models.Registration.employer_decision_by_id,
+    "providerDecision": models.Registration.provider_decision_by_id,
+    "cancellation": models.Registration.cancelled_by_id,
+}
+# Every many-to-one relation a page of registrations may read in its own statement, in the order joined.
+_JOINS: dict[str, Callable[[Select[Any]], Select[Any]]] = {
+    "session": _join_to(models.TrainingSession, models.TrainingSession.id == models.Registration.session_id),
+    "training": _join_to(models.Training, models.Training.id == models.Registration.training_id),
+    "provider": _join_to(models.Structure, models.Structure.id == models.Training.provider_structure_id),
+    "beneficiary": _join_to(models.Account, models.Account.id == models.Registration.beneficiary_id),
+    **{name: _join_to(alias, alias.id == _DECIDED_BY[name], outer=True) for name, alias in _DECIDER.items()},
+}
+
+
+@dataclass(frozen=True)
+class Joins:
+    """The relations that a page of registrations reads in its own statement, chosen from the fields the
+    query asks for: session, training (for `training`, `documents` and `provider`), the training's provider,
+    the beneficiary and the account behind each decision asked with its `by`. Whatever the query asks, the
+    page and everything around it come in one statement."""
+
+    names: tuple[str, ...]
+
+    @classmethod
+    def asked_in(cls, asked: set[str]) -> Joins:
+        wanted = {"session", "beneficiary", "provider"} & asked
+        if asked & {"training", "documents", "provider"}:
+            wanted.add("training")
+        if "by" in asked:
+            wanted |= asked & _DECIDER.keys()
+        return cls(tuple(name for name in _JOINS if name in wanted))
+
+    def widen(self, statement: Select[Any]) -> Select[Any]:
+        for name in self.names:
+            statement = _JOINS[name](statement)
+        return statement
 
 
 async def preload(
-    info: Info, rows: list[models.Registration]
+    info: Info, page: Page[models.Registration], joins: Joins
 ) -> Callable[[models.Registration], Registration]:
-    """Loads the relations that the query asks for, once per page (people, sessions, trainings, providers), so
-    that every nested field of the page reads a plain object: a few batched statements, and no task per row."""
+    """Builds the objects around each registration of the page from the rows joined to it, so that every
+    nested field reads a plain object: no statement and no task per row. The request's loaders are primed
+    with them for any other field that asks."""
     loaders = info.context.loaders
-    asked = _selected_names(info.selected_fields)
-    people: set[int] = set()
-    if "beneficiary" in asked:
-        people |= {row.beneficiary_id for row in rows}
-    if "by" in asked:
-        for row in rows:
-            people |= {row.employer_decision_by_id, row.provider_decision_by_id, row.cancelled_by_id} - {None}
-    session_ids = sorted({row.session_id for row in rows}) if "session" in asked else []
-    if session_ids and "training" in asked:
-        # The usual shape (session { training { … } }): both in one JOIN.
-        account_rows, (session_by_id, training_by_id) = await asyncio.gather(
-            loaders.account_by_id.load_many(sorted(people)) if people else _nothing(),
-            loaders.sessions_with_trainings(session_ids),
-        )
-        session_rows: list[Any] = list(session_by_id.values())
-        training_rows: list[Any] = list(training_by_id.values())
-    else:
-        training_ids = sorted({row.training_id for row in rows}) if "training" in asked else []
-        account_rows, session_rows, training_rows = await asyncio.gather(
-            loaders.account_by_id.load_many(sorted(people)) if people else _nothing(),
-            loaders.session_by_id.load_many(session_ids) if session_ids else _nothing(),
-            loaders.training_by_id.load_many(training_ids) if training_ids else _nothing(),
-        )
-    provider_ids = sorted({training.provider_structure_id for training in training_rows if training})
-    provider_rows = await loaders.structure_by_id.load_many(provider_ids) if "provider" in asked else []
-    providers = {row.id: Structure.from_row(row) for row in provider_rows if row}
+    found: dict[str, dict[int, Any]] = {name: {} for name in joins.names}
+    for joined in page.joined:
+        for name, row in zip(joins.names, joined, strict=True):
+            if row is not None:
+                found[name][row.id] = row
+    people = {pk: row for name in ("beneficiary", *_DECIDER) for pk, row in found.get(name, {}).items()}
+    for pk, row in found.get("session", {}).items():
+        loaders.session_by_id.prime(pk, row)
+    for pk, row in found.get("training", {}).items():
+        loaders.training_by_id.prime(pk, row)
+    for pk, row in found.get("provider", {}).items():
+        loaders.structure_by_id.prime(pk, row)
+    for pk, row in people.items():
+        loaders.account_by_id.prime(pk, row)
+    providers = {pk: Structure.from_row(row) for pk, row in found.get("provider", {}).items()}
     trainings = {
-        row.id: Training.from_row(row, providers.get(row.provider_structure_id))
-        for row in training_rows
-        if row
+        pk: Training.from_row(row, providers.get(row.provider_structure_id))
+        for pk, row in found.get("training", {}).items()
     }
     sessions = {
-        row.id: TrainingSession.from_row(row, trainings.get(row.training_id)) for row in session_rows if row
+        pk: TrainingSession.from_row(row, trainings.get(row.training_id))
+        for pk, row in found.get("session", {}).items()
     }
-    accounts = {row.id: Account.from_row(row) for row in account_rows if row}
-    return lambda row: Registration.from_row(row, accounts, sessions)
+    accounts = {pk: Account.from_row(row) for pk, row in people.items()}
+    return lambda row: Registration.from_row(row, accounts, sessions, trainings)
 
 
 @node_resolver("Registration")
