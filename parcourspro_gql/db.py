@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -26,11 +27,35 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class _SQLiteUTCDateTime(sqlite.DATETIME):
+    """SQLite keeps UTC as naive text ("2026-11-28 09:00:00.000000"); it is read straight into an aware UTC
+    datetime. One C call per value instead of SQLAlchemy's parse plus `replace(tzinfo=...)`, which cost about
+    1 ms on a page of 100 registrations with their sessions, trainings and people."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                return datetime.fromisoformat(value + "+00:00")
+            except ValueError:  # written with an offset, by hand
+                parsed = datetime.fromisoformat(value)
+                return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+        return process
+
+
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in and out, on SQLite (which stores no zone) as on PostgreSQL."""
+    """Aware UTC datetimes in and out, on SQLite (which stores no zone) as on PostgreSQL (whose driver
+    hands back `timestamptz` values in UTC)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLiteUTCDateTime())
+        return dialect.type_descriptor(self.impl)
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -39,11 +64,6 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to a UTCDateTime column")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # SQLite: a write transaction takes the database's write lock when it starts (BEGIN IMMEDIATE), so two

@@ -29,7 +29,8 @@ class PaginationError(ValueError):
 @dataclass
 class Page(Generic[T]):
     rows: list[T]
-    cursors: list[str]
+    # Each row's values of the order columns: its cursor is encoded only if the client asks for it.
+    keys: list[tuple[Any, ...]]
     has_next_page: bool
     has_previous_page: bool
     count: Callable[[], Awaitable[int]]
@@ -90,7 +91,7 @@ async def paginate(
     has_next = len(found) > limit
     found = found[:limit]
     rows = [row[0] for row in found]
-    cursors = [encode_cursor([getattr(row, column.key) for column in order_by]) for row in rows]
+    keys = [tuple([getattr(row, column.key) for column in order_by]) for row in rows]
 
     async def count() -> int:
         async with db.read() as session:
@@ -100,7 +101,7 @@ async def paginate(
 
     return Page(
         rows=rows,
-        cursors=cursors,
+        keys=keys,
         has_next_page=has_next,
         has_previous_page=after is not None,
         count=count,

@@ -7,6 +7,8 @@ thousand values. Two kinds of fields take a shorter way, with the same answers a
 - a plain leaf: a field that strawberry itself resolves by reading an attribute (no resolver, no extension,
   no permission), whose type is a scalar or an enum. Its answer is `serialize(getattr(source, name))`,
   computed here; a null or a failed serialisation goes the normal way, which raises the same errors as before.
+- a computed leaf: a sync resolver that takes nothing but `self` (an edge's cursor, say) and returns a scalar
+  or an enum: called directly, then serialised; a null or an error goes the normal way.
 - an attached object: a plain field whose type is an object or a list, or a resolver field declared with
   `metadata=attached("<attribute>")`, whose resolver answers that attribute when a list attached it (a
   registration's session, say). When the attribute holds a value, it is completed as graphql-core would
@@ -15,6 +17,7 @@ thousand values. Two kinds of fields take a shorter way, with the same answers a
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from graphql import (
@@ -31,6 +34,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 # Set on a GraphQLField that qualifies: (the Python attribute, the leaf type's serialize).
 LEAF = "_parcourspro_leaf"
+# Set on a GraphQLField computed by a resolver of `self` alone: (the function, the leaf type's serialize).
+COMPUTED = "_parcourspro_computed"
 # Set on a GraphQLField whose value may already be attached: the Python attribute that holds it.
 ATTACHED = "_parcourspro_attached"
 # The strawberry field metadata key of `attached()`.
@@ -58,6 +63,15 @@ class LeafFastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 value = getattr(source, leaf[0])
                 if value is not None:
                     serialized = leaf[1](value)
+                    if serialized is not None and serialized is not Undefined:
+                        return serialized
+            except Exception:
+                pass
+        elif (computed := getattr(field_def, COMPUTED, None)) is not None:
+            try:
+                value = computed[0](source)
+                if value is not None:
+                    serialized = computed[1](value)
                     if serialized is not None and serialized is not Undefined:
                         return serialized
             except Exception:
@@ -121,8 +135,12 @@ def mark_leaf_fields(schema: Any) -> int:
                 continue
             plain = field.is_basic_field and getattr(graphql_field.resolve, "_is_default", False)
             leaf_type = get_nullable_type(graphql_field.type)
-            if plain and isinstance(leaf_type, GraphQLScalarType | GraphQLEnumType):
+            is_leaf = isinstance(leaf_type, GraphQLScalarType | GraphQLEnumType)
+            resolver = field.base_resolver
+            if plain and is_leaf:
                 setattr(graphql_field, LEAF, (field.python_name, leaf_type.serialize))
+            elif is_leaf and resolver is not None and _of_self_alone(resolver):
+                setattr(graphql_field, COMPUTED, (resolver.wrapped_func, leaf_type.serialize))
             elif plain:
                 setattr(graphql_field, ATTACHED, field.python_name)
             elif (field.metadata or {}).get(_METADATA_KEY):
@@ -131,3 +149,11 @@ def mark_leaf_fields(schema: Any) -> int:
                 continue
             marked += 1
     return marked
+
+
+def _of_self_alone(resolver: Any) -> bool:
+    """A plain sync method whose only parameter is `self` (no info, no arguments)."""
+    if resolver.is_async or resolver.arguments:
+        return False
+    parameters = list(inspect.signature(resolver.wrapped_func).parameters)
+    return parameters == ["self"]

@@ -14,7 +14,7 @@ from sqlalchemy.sql import Select
 
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import global_id
-from parcourspro_gql.loaders.pagination import Page, PaginationError, paginate
+from parcourspro_gql.loaders.pagination import Page, PaginationError, encode_cursor, paginate
 from parcourspro_gql.schema.context import Info
 
 to_global_id = global_id
@@ -48,8 +48,13 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[NodeT]):
-    cursor: str
     node: NodeT
+    key: strawberry.Private[tuple[Any, ...]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        # Encoded when asked (most screens ask only pageInfo's): a computed leaf, see schema/execution.py.
+        return encode_cursor(self.key)
 
 
 @strawberry.type
@@ -64,13 +69,13 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def from_page(cls, page: Page[Any], to_node: Callable[[Any], NodeT]) -> Connection[NodeT]:
-        edges = [Edge(cursor=c, node=to_node(row)) for c, row in zip(page.cursors, page.rows, strict=True)]
+        edges = [Edge(node=to_node(row), key=key) for key, row in zip(page.keys, page.rows, strict=True)]
         return cls(
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
+                start_cursor=encode_cursor(page.keys[0]) if page.keys else None,
+                end_cursor=encode_cursor(page.keys[-1]) if page.keys else None,
             ),
             edges=edges,
             _count=page.count,

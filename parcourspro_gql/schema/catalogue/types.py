@@ -158,7 +158,8 @@ class Training(Node):
         except ValueError as error:
             raise bad_argument(error) from error
         rows = await info.context.loaders.sessions_by_training_id.load(self.pk)
-        cursors = [encode_cursor([row.starts_at, row.id]) for row in rows]
+        keys = [(row.starts_at, row.id) for row in rows]
+        cursors = [encode_cursor(key) for key in keys] if after is not None else []
         start = cursors.index(after) + 1 if after in cursors else 0
         if after is not None and after not in cursors:
             raise bad_argument(ValueError("Curseur « after » invalide."))
@@ -167,7 +168,7 @@ class Training(Node):
         async def count() -> int:
             return len(rows)
 
-        page = Page(chosen, cursors[start : start + limit], start + limit < len(rows), start > 0, count)
+        page = Page(chosen, keys[start : start + limit], start + limit < len(rows), start > 0, count)
         return Connection.from_page(page, TrainingSession.from_row)
 
 
