@@ -151,7 +151,9 @@ async def main() -> None:
             runs = [await measure(http, db, query, token, args.requests) for _ in range(args.runs)]
             p50 = statistics.median(run[1] for run in runs)
             p99 = statistics.median(run[2] for run in runs)
-            print(f"  {name:30} {runs[0][0]:2d} statements/request (warm)  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+            print(
+                f"  {name:30} {runs[0][0]:2d} statements/request (warm)  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
+            )
     await db.dispose()
 
 

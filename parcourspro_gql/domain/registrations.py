@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -607,21 +609,46 @@ def can_view_history_of(viewer: Viewer, account: Account) -> bool:
     return viewer.has_role(Role.EMPLOYER) and account.structure_id == viewer.active_structure_id
 
 
-def history(account_id: int, category: RegistrationCategory | None) -> Select[Any]:
-    statement = select(Registration).where(Registration.beneficiary_id == account_id)
-    if category is not None:
-        statement = statement.where(Registration.status.in_(CATEGORY_STATUSES[category]))
-    return statement
+@dataclass(frozen=True)
+class Listing:
+    """A list of registrations: those whose `column` is `owner`, of some statuses (all when None).
+
+    Its statement is built once per shape (column and statuses), with `owner` as a bound parameter: SQLAlchemy
+    then finds its compiled SQL without walking a newly built statement at every request.
+    """
+
+    column: str
+    owner: int
+    statuses: tuple[S, ...] | None = None
+
+    @property
+    def shape(self) -> tuple[str, tuple[S, ...] | None]:
+        return self.column, self.statuses
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"owner": self.owner}
+
+    def statement(self) -> Select[Any]:
+        return _listing_statement(self.column, self.statuses)
 
 
-def of_session(session_id: int, status: S | None) -> Select[Any]:
-    statement = select(Registration).where(Registration.session_id == session_id)
-    return statement if status is None else statement.where(Registration.status == status)
+@lru_cache(maxsize=64)
+def _listing_statement(column: str, statuses: tuple[S, ...] | None) -> Select[Any]:
+    statement = select(Registration).where(getattr(Registration, column) == bindparam("owner"))
+    return statement if statuses is None else statement.where(Registration.status.in_(statuses))
 
 
-def of_structure(structure_id: int, status: S | None) -> Select[Any]:
-    statement = select(Registration).where(Registration.structure_id == structure_id)
-    return statement if status is None else statement.where(Registration.status == status)
+def history(account_id: int, category: RegistrationCategory | None) -> Listing:
+    return Listing("beneficiary_id", account_id, None if category is None else CATEGORY_STATUSES[category])
+
+
+def of_session(session_id: int, status: S | None) -> Listing:
+    return Listing("session_id", session_id, None if status is None else (status,))
+
+
+def of_structure(structure_id: int, status: S | None) -> Listing:
+    return Listing("structure_id", structure_id, None if status is None else (status,))
 
 
 async def overview_counts(session: AsyncSession, structure_id: int) -> dict[str, int]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
 
@@ -66,6 +66,21 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
         raise PaginationError("Curseur « after » invalide.") from error
 
 
+# Paged statements by shape (see paginate's `shape`): built once, found again by SQLAlchemy's compiled cache
+# without walking a new statement. Bounded: the shapes are few (a listing, its joins, a page size).
+_PAGED: dict[Hashable, Select[Any]] = {}
+_PAGED_MAX = 1024
+
+
+def _paged(
+    statement: Select[Any], order_by: Sequence[InstrumentedAttribute[Any]], limit: int, after: bool
+) -> Select[Any]:
+    if after:
+        marks = [bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(order_by)]
+        statement = statement.where(tuple_(*order_by) > tuple_(*marks))
+    return statement.order_by(*order_by).limit(limit + 1)
+
+
 async def paginate(
     db: Database,
     statement: Select[Any],
@@ -74,20 +89,30 @@ async def paginate(
     first: int | None,
     after: str | None,
     widen: Callable[[Select[Any]], Select[Any]] | None = None,
+    params: Mapping[str, Any] | None = None,
+    shape: Hashable | None = None,
 ) -> Page[Any]:
     """One page of `statement` (a select of one entity) in ascending `order_by`, whose last column is unique.
 
     `widen` may join related entities to each row (a many-to-one relation: one row each), read in the same
-    statement and handed back in `Page.joined`. The total count is a separate statement, of `statement`
-    alone, run only if the client asks for `totalCount`.
+    statement and handed back in `Page.joined`. `params` are the values of the statement's bound parameters.
+    `shape`, when given, names everything that shapes `statement` and `widen` (not the values of `params`):
+    the paged statement is then built once per shape and page size. The total count is a separate
+    statement, of `statement` alone, run only if the client asks for `totalCount`.
     """
     limit = page_size(first)
-    paged = statement if widen is None else widen(statement)
-    if after is not None:
-        paged = paged.where(tuple_(*order_by) > tuple_(*decode_cursor(after, order_by)))
-    paged = paged.order_by(*order_by).limit(limit + 1)
+    values = decode_cursor(after, order_by) if after is not None else []
+    key = None if shape is None else (shape, tuple(order_by), limit, after is not None)
+    paged = _PAGED.get(key) if key is not None else None
+    if paged is None:
+        paged = _paged(statement if widen is None else widen(statement), order_by, limit, after is not None)
+        if key is not None:
+            if len(_PAGED) >= _PAGED_MAX:
+                _PAGED.clear()
+            _PAGED[key] = paged
+    arguments = {**(params or {}), **{f"after_{i}": value for i, value in enumerate(values)}}
     async with db.read() as session:
-        found = (await session.execute(paged)).all() if limit else []
+        found = (await session.execute(paged, arguments)).all() if limit else []
     has_next = len(found) > limit
     found = found[:limit]
     rows = [row[0] for row in found]
@@ -96,7 +121,9 @@ async def paginate(
     async def count() -> int:
         async with db.read() as session:
             return (
-                await session.execute(select(func.count()).select_from(statement.subquery()))
+                await session.execute(
+                    select(func.count()).select_from(statement.subquery()), dict(params or {})
+                )
             ).scalar_one()
 
     return Page(

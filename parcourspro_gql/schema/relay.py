@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -119,15 +119,26 @@ async def connection(
     after: str | None,
     preload: Callable[[Page[Any]], Awaitable[Callable[[Any], NodeT]]] | None = None,
     widen: Callable[[Select[Any]], Select[Any]] | None = None,
+    params: Mapping[str, Any] | None = None,
+    shape: Hashable | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
-    `widen` joins related entities to the page's statement (see paginate). `preload`, given the page, loads
+    `widen`, `params` and `shape` are paginate's. `preload`, given the page, loads
     the other relations once for the whole page and returns the function that builds each node with them
     attached, so nested fields read plain objects instead of each awaiting a loader.
     """
     try:
-        page = await paginate(info.context.db, statement, order_by, first=first, after=after, widen=widen)
+        page = await paginate(
+            info.context.db,
+            statement,
+            order_by,
+            first=first,
+            after=after,
+            widen=widen,
+            params=params,
+            shape=shape,
+        )
     except PaginationError as error:
         raise bad_argument(error) from error
     if preload is not None:

@@ -166,18 +166,20 @@ class Registration(Node):
 
     @staticmethod
     async def connection(
-        info: Info, statement: Select[Any], first: int | None, after: str | None
+        info: Info, listing: rules.Listing, first: int | None, after: str | None
     ) -> Connection[Registration]:
         joins = Joins.asked_in(_selected_names(info.selected_fields))
         return await connection(
             info,
-            statement,
+            listing.statement(),
             REGISTRATION_ORDER,
             Registration.from_row,
             first,
             after,
             preload=lambda page: preload(info, page, joins),
             widen=joins.widen,
+            params=listing.params,
+            shape=(listing.shape, joins.names),
         )
 
 
