@@ -15,7 +15,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType, get_operation_ast
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -37,7 +37,7 @@ from parcourspro_gql.logs import configure_logging, request_id_var
 from parcourspro_gql.mail.dispatcher import Dispatcher
 from parcourspro_gql.mail.sender import Sender, sender_from_url
 from parcourspro_gql.schema.context import Context
-from parcourspro_gql.schema.extensions import MAX_TOKENS
+from parcourspro_gql.schema.extensions import MAX_TOKENS, parse_document
 from parcourspro_gql.schema.schema import build_schema
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class RequestIdMiddleware:
 def _is_query(document: str, operation_name: str | None) -> bool:
     """True when the operation that a request runs is a query (not a mutation, nor a document that fails)."""
     try:
-        operation = get_operation_ast(parse(document, max_tokens=MAX_TOKENS), operation_name)
+        operation = get_operation_ast(parse_document(document, max_tokens=MAX_TOKENS), operation_name)
     except GraphQLError:
         return False
     return operation is not None and operation.operation is OperationType.QUERY

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
 from parcourspro_gql.loaders.catalogue import (
@@ -14,15 +16,39 @@ from parcourspro_gql.loaders.structures import MembershipsByStructureIdLoader, S
 
 
 class Loaders:
-    """The loaders of one request."""
+    """The loaders of one request, each built when first used (most requests use two or three)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.structure_by_id = StructureByIdLoader(db)
-        self.memberships_by_structure_id = MembershipsByStructureIdLoader(db)
-        self.account_by_id = AccountByIdLoader(db)
-        self.roles_by_account_id = RolesByAccountIdLoader(db)
-        self.training_by_id = TrainingByIdLoader(db)
-        self.session_by_id = SessionByIdLoader(db)
-        self.sessions_by_training_id = SessionsByTrainingIdLoader(db)
-        self.favourite_training_ids_by_account_id = FavouriteTrainingIdsByAccountIdLoader(db)
+
+    @cached_property
+    def structure_by_id(self) -> StructureByIdLoader:
+        return StructureByIdLoader(self.db)
+
+    @cached_property
+    def memberships_by_structure_id(self) -> MembershipsByStructureIdLoader:
+        return MembershipsByStructureIdLoader(self.db)
+
+    @cached_property
+    def account_by_id(self) -> AccountByIdLoader:
+        return AccountByIdLoader(self.db)
+
+    @cached_property
+    def roles_by_account_id(self) -> RolesByAccountIdLoader:
+        return RolesByAccountIdLoader(self.db)
+
+    @cached_property
+    def training_by_id(self) -> TrainingByIdLoader:
+        return TrainingByIdLoader(self.db)
+
+    @cached_property
+    def session_by_id(self) -> SessionByIdLoader:
+        return SessionByIdLoader(self.db)
+
+    @cached_property
+    def sessions_by_training_id(self) -> SessionsByTrainingIdLoader:
+        return SessionsByTrainingIdLoader(self.db)
+
+    @cached_property
+    def favourite_training_ids_by_account_id(self) -> FavouriteTrainingIdsByAccountIdLoader:
+        return FavouriteTrainingIdsByAccountIdLoader(self.db)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -123,6 +124,29 @@ def operation_cost(
     return Coster(schema, fragments, variables or {}).of(operation.selection_set, root)
 
 
+# Costs by (document, operation, variables): the same screens send the same queries again and again.
+_COSTS: dict[tuple[str, str | None, bytes], int] = {}
+_COSTS_MAX = 1024
+
+
+def _cost_of(context: Any) -> int:
+    try:
+        variables = orjson.dumps(context.variables or {}, option=orjson.OPT_SORT_KEYS)
+        key = (context.query, context.operation_name, variables)
+    except TypeError:  # variables JSON cannot hold (an upload): computed each time
+        key = None
+    cost = _COSTS.get(key) if key is not None else None
+    if cost is None:
+        cost = operation_cost(
+            context.schema._schema, context.graphql_document, context.operation_name, context.variables
+        )
+        if key is not None:
+            if len(_COSTS) >= _COSTS_MAX:
+                _COSTS.clear()
+            _COSTS[key] = cost
+    return cost
+
+
 class CostLimit(SchemaExtension):
     """Refuses a document whose cost exceeds BUDGET before it runs; reports the cost of every answer."""
 
@@ -131,9 +155,7 @@ class CostLimit(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None:
-            self.cost = operation_cost(
-                context.schema._schema, context.graphql_document, context.operation_name, context.variables
-            )
+            self.cost = _cost_of(context)
             if self.cost > BUDGET:
                 context.result = GraphQLExecutionResult(
                     data=None,

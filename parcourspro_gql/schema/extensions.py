@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from functools import lru_cache
 
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as create_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
+from strawberry.schema.schema import validate_document
 
 log = logging.getLogger("parcourspro_gql.graphql")
 
@@ -27,32 +29,36 @@ GUARD_RULES = (
 PRODUCTION_RULES = (*GUARD_RULES, NoSchemaIntrospectionCustomRule)
 
 
-class Guards(AddValidationRules):
-    def __init__(self, production: bool) -> None:
-        super().__init__(list(PRODUCTION_RULES if production else GUARD_RULES))
-
-
-class TokenLimit(MaxTokensLimiter):
-    def __init__(self) -> None:
-        super().__init__(MAX_TOKENS)
-
-
 def is_expected(error: GraphQLError) -> bool:
     """Errors we raise on purpose (syntax, validation, permissions, bad arguments) reach the client as is."""
     original = error.original_error
     return original is None or isinstance(original, GraphQLError) or bool(error.extensions.get("code"))
 
 
-class MaskUnexpectedErrors(SchemaExtension):
-    """Replaces every unexpected error by "Erreur interne" and the request id, which is in the logs."""
+# Parsing and validation of a document are cached across requests (strawberry's ParserCache and
+# ValidationCache do the same, as two more extensions whose hooks every request would run).
+parse_document = lru_cache(maxsize=256)(parse)
+_validate = lru_cache(maxsize=256)(validate_document)
+
+
+class RequestGuards(SchemaExtension):
+    """The request pipeline in one extension (each extension costs every request its hooks): the token limit
+    and the validation rules (depth, aliases, introspection in production), cached parsing and validation,
+    and the replacement of every unexpected error by "Erreur interne" with the request id, which is in the
+    logs."""
+
+    def __init__(self, production: bool) -> None:
+        self.rules = PRODUCTION_RULES if production else GUARD_RULES
 
     def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        context.validation_rules = context.validation_rules + self.rules
         yield
-        result = self.execution_context.result
+        result = context.result
         if result is None or not result.errors:
             return
-        context = self.execution_context.context
-        request_id = getattr(context, "request_id", None)
+        request_id = getattr(context.context, "request_id", None)
         result.errors = [
             error
             if is_expected(error)
@@ -64,3 +70,15 @@ class MaskUnexpectedErrors(SchemaExtension):
             )
             for error in result.errors
         ]
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.graphql_document = parse_document(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.pre_execution_errors = _validate(
+            context.schema._schema, context.graphql_document, context.validation_rules
+        )
+        yield

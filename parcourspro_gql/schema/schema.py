@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -21,7 +20,7 @@ from parcourspro_gql.schema.cost import CostLimit
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.execution import LeafFastPathExecutionContext, mark_leaf_fields
-from parcourspro_gql.schema.extensions import Guards, MaskUnexpectedErrors, TokenLimit, is_expected
+from parcourspro_gql.schema.extensions import RequestGuards, is_expected
 from parcourspro_gql.schema.registrations.attendance import AttendanceMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
 from parcourspro_gql.schema.registrations.queries import RegistrationQueries
@@ -70,12 +69,8 @@ class ParcoursProSchema(strawberry.Schema):
 def build_schema(production: bool) -> ParcoursProSchema:
     """The schema with its guards; production also refuses introspection."""
     extensions: list[Any] = [
-        lambda: Guards(production),
-        TokenLimit,
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: RequestGuards(production),
         CostLimit,
-        MaskUnexpectedErrors,
     ]
     built = ParcoursProSchema(
         query=Query,
