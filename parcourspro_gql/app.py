@@ -171,6 +171,7 @@ class GraphQLApp(GraphQL[Context, None]):
             request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
             tokens=self.tokens,
             auth_rejected=authentication.rejected,
+            account=authentication.account,
         )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from parcourspro_gql import models
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.config import Settings
@@ -30,6 +31,8 @@ class Context:
     tokens: AccessTokens
     # A bearer token was sent but refused: fields that need a login answer UNAUTHENTICATED.
     auth_rejected: bool = False
+    # The caller's row as authentication read it (until a change of this request renews what was read).
+    account: models.Account | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -46,6 +49,7 @@ class Context:
     def renew_loaders(self) -> None:
         """After a change (a mutation's transaction, or a use case that runs its own), read fresh data."""
         self.loaders = Loaders(self.db)
+        self.account = None
 
 
 Info = strawberry.Info[Context, None]

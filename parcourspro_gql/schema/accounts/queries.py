@@ -13,15 +13,21 @@ from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.context import Info
 
 
+async def _load_me(info: Info) -> Account | None:
+    row = await info.context.loaders.account_by_id.load(info.context.viewer.account_id)
+    return Account.from_row(row) if row is not None else None
+
+
 @strawberry.type
 class AccountQueries:
     @strawberry.field(description="The calling account, or null when anonymous.")
-    async def me(self, info: Info) -> Account | None:
-        viewer = info.context.viewer
-        if viewer.account_id is None:
+    def me(self, info: Info) -> Account | None:
+        # Sync: the row that authentication read is at hand; otherwise the executor awaits the loader.
+        if info.context.viewer.account_id is None:
             return None
-        row = await info.context.loaders.account_by_id.load(viewer.account_id)
-        return Account.from_row(row) if row is not None else None
+        if info.context.account is not None:
+            return Account.from_row(info.context.account)
+        return _load_me(info)  # type: ignore[return-value]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
