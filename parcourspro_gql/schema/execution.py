@@ -39,6 +39,8 @@ LEAF = "_parcourspro_leaf"
 COMPUTED = "_parcourspro_computed"
 # Set on a GraphQLField whose value may already be attached: the Python attribute that holds it.
 ATTACHED = "_parcourspro_attached"
+# Set on such a field when its type, nullable or not, is an object type: that type.
+OBJECT = "_parcourspro_object"
 # The strawberry field metadata key of `attached()`.
 _METADATA_KEY = "parcourspro.attached"
 
@@ -153,13 +155,24 @@ class LeafFastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Any,
         position_context: Any,
     ) -> Any:
-        """What graphql-core's execute_field does with a resolver's answer, minus the resolver."""
+        """What graphql-core's execute_field does with a resolver's answer, minus the resolver. An object of
+        the field's own (concrete) type goes straight to its sub-fields, as complete_value would send it."""
         return_type = field_def.type
-        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
+        object_type = getattr(field_def, OBJECT, None)
         try:
-            completed = self.complete_value(
-                return_type, field_details_list, info, path, value, position_context
-            )
+            if (
+                object_type is not None
+                and not isinstance(value, Exception)
+                and _is_type_of(object_type, value)
+            ):
+                completed = self.collect_and_execute_subfields(
+                    object_type, field_details_list, path, value, position_context
+                )
+            else:
+                info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
+                completed = self.complete_value(
+                    return_type, field_details_list, info, path, value, position_context
+                )
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
@@ -205,8 +218,17 @@ def mark_leaf_fields(schema: Any) -> int:
                 setattr(graphql_field, ATTACHED, field.metadata[_METADATA_KEY])
             else:
                 continue
+            if isinstance(leaf_type, GraphQLObjectType):
+                setattr(graphql_field, OBJECT, leaf_type)
             marked += 1
     return marked
+
+
+def _is_type_of(object_type: GraphQLObjectType, value: Any) -> bool:
+    """complete_object_value's check. strawberry's `is_type_of` reads only the value (never the resolve info,
+    which the fast path does not build); anything but True sends the value the normal way, which raises the
+    usual error."""
+    return object_type.is_type_of is None or object_type.is_type_of(value, None) is True
 
 
 def _of_self_alone(resolver: Any) -> bool:
