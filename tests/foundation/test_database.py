@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Column, Integer, MetaData, Table, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from parcourspro_gql.clock import clock as app_clock
+from parcourspro_gql.db import UTCDateTime
 from parcourspro_gql.domain.structures import search_text
 from parcourspro_gql.models import (
     Account,
@@ -174,3 +175,29 @@ async def test_emails_are_unique_once_normalised(db):
                     created_at=app_clock.now(),
                 )
             )
+
+
+async def test_datetimes_come_back_aware_in_utc_whoever_wrote_them(db):
+    """Ours are stored as naive UTC on SQLite and timestamptz on PostgreSQL; a value written by hand with an
+    offset (SQLite) is read right too."""
+    table = Table(
+        "datetime_probe", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime)
+    )
+    paris = timezone(timedelta(hours=1))
+    async with db.engine.connect() as connection:
+        await connection.run_sync(table.create)
+        try:
+            await connection.execute(
+                table.insert(), [{"id": 1, "at": datetime(2026, 11, 28, 10, 0, tzinfo=paris)}]
+            )
+            if db.dialect == "sqlite":
+                await connection.execute(
+                    text("INSERT INTO datetime_probe VALUES (2, '2026-11-28 10:00:00+01:00')")
+                )
+                await connection.execute(text("INSERT INTO datetime_probe VALUES (3, '2026-11-28 09:00:00')"))
+            values = (await connection.execute(select(table.c.at).order_by(table.c.id))).scalars().all()
+        finally:
+            await connection.run_sync(table.drop)
+            await connection.commit()
+    assert values[0] == datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    assert all(value == values[0] and value.tzinfo is UTC for value in values)

@@ -143,3 +143,52 @@ async def test_statements_do_not_grow_with_the_rows(world: World, statements, vi
         assert "errors" not in body, body
         counts.append(statements.count)
     assert counts[0] == counts[1], counts
+
+
+FRAGMENTS = """
+query($structure: ID) {
+  employerOverview(structureId: $structure) {
+    registrations(first: 100) { edges { node { ...Row } } }
+  }
+}
+fragment Row on Registration {
+  status ... on Registration { beneficiary { ...Person } }
+  session { startsAt ...Where }
+  employerDecision { at by { ...Person } }
+}
+fragment Person on Account { firstName lastName }
+fragment Where on TrainingSession { location training { title provider { name } } }
+"""
+INLINE = """
+query($structure: ID) {
+  employerOverview(structureId: $structure) {
+    registrations(first: 100) { edges { node {
+      status beneficiary { firstName lastName }
+      session { startsAt location training { title provider { name } } }
+      employerDecision { at by { firstName lastName } }
+    } } }
+  }
+}
+"""
+
+
+async def test_a_page_reads_its_relations_in_its_own_statement_whatever_the_query_shape(
+    world: World, statements
+):
+    """The fields asked through fragments are joined as those asked inline: same answer, one statement for the
+    page and its relations, the caller's account coming from the cache of a query just before."""
+    _, _, _, employer, _, _ = await populate(world, 12)
+    assert "errors" not in await world.as_(employer, "{ me { id } }")
+    answers = []
+    for query in (INLINE, FRAGMENTS):
+        statements.reset()
+        body = await world.as_(employer, query)
+        assert "errors" not in body, body
+        answers.append(body["data"])
+        # The overview's counts and its page; no account, no session, no training read apart.
+        pages = [statement for statement in statements.statements if "LIMIT" in statement]
+        assert statements.count == 2, statements.statements
+        assert len(pages) == 1, statements.statements
+    assert answers[0] == answers[1]
+    node = answers[0]["employerOverview"]["registrations"]["edges"][0]["node"]
+    assert node["session"]["training"]["provider"]["name"] == "Institut de Formation"
