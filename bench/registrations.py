@@ -142,7 +142,11 @@ async def main() -> None:
     employer_token, person_token = await build(db, settings)
     app = create_app(settings, db=db)
     print(f"database: {db.dialect}; {args.runs} runs of {args.requests} sequential requests, in-process")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
+    # The app's lifespan, as a served app runs it (httpx's transport does not): garbage-collector settings.
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http,
+    ):
         for name, query, token in (
             ("employer overview (100 rows)", OVERVIEW, employer_token),
             ("overview, wide (100 rows)", OVERVIEW_WIDE, employer_token),

@@ -86,7 +86,19 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def _wrk_command(base: str, path: str, script: str, seconds: float, connections: int) -> list[str]:
-    return ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script, base + path]
+    # --timeout 10s: a slow request is measured rather than dropped from the latencies as a "socket error".
+    return [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds:.0f}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        script,
+        base + path,
+    ]
 
 
 def _parse(output: str) -> tuple[float, float, float]:
