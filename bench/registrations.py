@@ -86,6 +86,10 @@ async def build(db: Database, settings) -> tuple[str, str]:
                     employer_decision_at=clock.now(),
                 )
             )
+    # As a database in service would have them (autovacuum's analyze would otherwise come in mid-run).
+    await db.analyze(
+        "accounts", "account_roles", "structures", "trainings", "training_sessions", "registrations"
+    )
     return employer.token, person.token
 
 
