@@ -18,15 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from course import Course, download  # noqa: E402
 from registration_ops import code  # noqa: E402
-from registrations import bench_database  # noqa: E402
+from registrations import bench_database, served  # noqa: E402
 from world import World  # noqa: E402
 
 from parcourspro_gql.app import create_app  # noqa: E402
@@ -48,7 +46,7 @@ async def main() -> None:
     args = parser.parse_args()
     settings, db = await bench_database("documents")
     app = create_app(settings, db=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
+    async with served(app) as http:
 
         async def gql(query: str, variables: dict | None = None, token: str | None = None) -> dict[str, Any]:
             headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -19,11 +19,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from sqlalchemy import event
+from starlette.applications import Starlette
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "support"))
@@ -137,6 +140,17 @@ async def bench_database(name: str) -> tuple[Settings, Database]:
     return settings, db
 
 
+@asynccontextmanager
+async def served(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app` in-process, the app running its lifespan as a server does (httpx's transport does not):
+    garbage-collector settings included."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http,
+    ):
+        yield http
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
@@ -146,11 +160,7 @@ async def main() -> None:
     employer_token, person_token = await build(db, settings)
     app = create_app(settings, db=db)
     print(f"database: {db.dialect}; {args.runs} runs of {args.requests} sequential requests, in-process")
-    # The app's lifespan, as a served app runs it (httpx's transport does not): garbage-collector settings.
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http,
-    ):
+    async with served(app) as http:
         for name, query, token in (
             ("employer overview (100 rows)", OVERVIEW, employer_token),
             ("overview, wide (100 rows)", OVERVIEW_WIDE, employer_token),

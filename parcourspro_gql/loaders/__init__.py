@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
@@ -14,41 +15,36 @@ from parcourspro_gql.loaders.catalogue import (
 )
 from parcourspro_gql.loaders.structures import MembershipsByStructureIdLoader, StructureByIdLoader
 
+L = TypeVar("L")
+
+
+class _Lazy(Generic[L]):
+    """A loader of the request, built on first use and then kept on the instance (a non-data descriptor:
+    the instance attribute it sets takes precedence from then on)."""
+
+    def __init__(self, kind: Callable[[Database], L]) -> None:
+        self.kind = kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, loaders: Loaders, owner: type | None = None) -> L:
+        loader = self.kind(loaders.db)
+        loaders.__dict__[self.name] = loader
+        return loader
+
 
 class Loaders:
     """The loaders of one request, each built when first used (most requests use two or three)."""
 
+    structure_by_id = _Lazy(StructureByIdLoader)
+    memberships_by_structure_id = _Lazy(MembershipsByStructureIdLoader)
+    account_by_id = _Lazy(AccountByIdLoader)
+    roles_by_account_id = _Lazy(RolesByAccountIdLoader)
+    training_by_id = _Lazy(TrainingByIdLoader)
+    session_by_id = _Lazy(SessionByIdLoader)
+    sessions_by_training_id = _Lazy(SessionsByTrainingIdLoader)
+    favourite_training_ids_by_account_id = _Lazy(FavouriteTrainingIdsByAccountIdLoader)
+
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    @cached_property
-    def structure_by_id(self) -> StructureByIdLoader:
-        return StructureByIdLoader(self.db)
-
-    @cached_property
-    def memberships_by_structure_id(self) -> MembershipsByStructureIdLoader:
-        return MembershipsByStructureIdLoader(self.db)
-
-    @cached_property
-    def account_by_id(self) -> AccountByIdLoader:
-        return AccountByIdLoader(self.db)
-
-    @cached_property
-    def roles_by_account_id(self) -> RolesByAccountIdLoader:
-        return RolesByAccountIdLoader(self.db)
-
-    @cached_property
-    def training_by_id(self) -> TrainingByIdLoader:
-        return TrainingByIdLoader(self.db)
-
-    @cached_property
-    def session_by_id(self) -> SessionByIdLoader:
-        return SessionByIdLoader(self.db)
-
-    @cached_property
-    def sessions_by_training_id(self) -> SessionsByTrainingIdLoader:
-        return SessionsByTrainingIdLoader(self.db)
-
-    @cached_property
-    def favourite_training_ids_by_account_id(self) -> FavouriteTrainingIdsByAccountIdLoader:
-        return FavouriteTrainingIdsByAccountIdLoader(self.db)

@@ -12,6 +12,7 @@ the code QUERY_TOO_COMPLEX; every answer carries its cost in `extensions.cost`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -34,6 +35,7 @@ from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from parcourspro_gql.loaders.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from parcourspro_gql.schema.extensions import MAX_TOKENS, parse_document
 
 BUDGET = 10_000
 
@@ -124,27 +126,21 @@ def operation_cost(
     return Coster(schema, fragments, variables or {}).of(operation.selection_set, root)
 
 
-# Costs by (document, operation, variables): the same screens send the same queries again and again.
-_COSTS: dict[tuple[str, str | None, bytes], int] = {}
-_COSTS_MAX = 1024
+@lru_cache(maxsize=1024)
+def _cached_cost(schema: GraphQLSchema, document: str, operation_name: str | None, variables: bytes) -> int:
+    """Costs by document, operation and variables (as JSON): the same screens send the same queries again."""
+    parsed = parse_document(document, max_tokens=MAX_TOKENS)  # the request's own parse, from its cache
+    return operation_cost(schema, parsed, operation_name, orjson.loads(variables))
 
 
 def _cost_of(context: Any) -> int:
     try:
         variables = orjson.dumps(context.variables or {}, option=orjson.OPT_SORT_KEYS)
-        key = (context.query, context.operation_name, variables)
     except TypeError:  # variables JSON cannot hold (an upload): computed each time
-        key = None
-    cost = _COSTS.get(key) if key is not None else None
-    if cost is None:
-        cost = operation_cost(
+        return operation_cost(
             context.schema._schema, context.graphql_document, context.operation_name, context.variables
         )
-        if key is not None:
-            if len(_COSTS) >= _COSTS_MAX:
-                _COSTS.clear()
-            _COSTS[key] = cost
-    return cost
+    return _cached_cost(context.schema._schema, context.query, context.operation_name, variables)
 
 
 class CostLimit(SchemaExtension):

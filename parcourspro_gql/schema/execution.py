@@ -74,7 +74,7 @@ def _leaf(field_def: GraphQLField | None, source: Any) -> Any:
     return _MISSING
 
 
-class LeafFastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_fields(  # type: ignore[override]
         self,
         parent_type: GraphQLObjectType,
@@ -92,11 +92,13 @@ class LeafFastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         type_name = parent_type.name
         try:
             for response_name, field_details_list in grouped_field_set.items():
-                value = _leaf(fields.get(field_details_list[0].node.name.value), source_value)
+                field_def = fields.get(field_details_list[0].node.name.value)
+                value = _leaf(field_def, source_value)
                 if value is not _MISSING:
                     results[response_name] = value
                     continue
-                result = self.execute_field(
+                result = self._execute_other(
+                    field_def,
                     parent_type,
                     source_value,
                     field_details_list,
@@ -133,10 +135,23 @@ class LeafFastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Any,
         position_context: Any,
     ) -> Any:
+        """graphql-core's entry for one field (execute_fields and the serial mutation path both call it)."""
         field_def = parent_type.fields.get(field_details_list[0].node.name.value)
         value = _leaf(field_def, source)
         if value is not _MISSING:
             return value
+        return self._execute_other(field_def, parent_type, source, field_details_list, path, position_context)
+
+    def _execute_other(
+        self,
+        field_def: GraphQLField | None,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        """A field that is not a leaf of the fast path: attached, or resolved the normal way."""
         attribute = getattr(field_def, ATTACHED, None)
         if attribute is not None:
             value = getattr(source, attribute, None)
@@ -148,7 +163,7 @@ class LeafFastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _complete_attached(
         self,
-        field_def: GraphQLField,
+        field_def: Any,
         parent_type: GraphQLObjectType,
         value: Any,
         field_details_list: Any,
@@ -189,7 +204,7 @@ class LeafFastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return await_completed()
 
 
-def mark_leaf_fields(schema: Any) -> int:
+def mark_fast_fields(schema: Any) -> int:
     """Marks the plain leaf fields and the attached object fields of a built strawberry schema; returns how
     many. None when an extension has a `resolve` hook, which must then see every field."""
     built = [extension() if callable(extension) else extension for extension in schema.extensions]

@@ -117,16 +117,16 @@ async def connection(
     to_node: Callable[[Any], NodeT],
     first: int | None,
     after: str | None,
-    preload: Callable[[Page[Any]], Awaitable[Callable[[Any], NodeT]]] | None = None,
+    preload: Callable[[Page[Any]], Callable[[Any], NodeT]] | None = None,
     widen: Callable[[Select[Any]], Select[Any]] | None = None,
     params: Mapping[str, Any] | None = None,
     shape: Hashable | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
-    `widen`, `params` and `shape` are paginate's. `preload`, given the page, loads
-    the other relations once for the whole page and returns the function that builds each node with them
-    attached, so nested fields read plain objects instead of each awaiting a loader.
+    `widen`, `params` and `shape` are paginate's. `preload`, given the page (with what `widen` joined),
+    returns the function that builds each node with its relations attached, so nested fields read plain
+    objects instead of each awaiting a loader.
     """
     try:
         page = await paginate(
@@ -142,7 +142,7 @@ async def connection(
     except PaginationError as error:
         raise bad_argument(error) from error
     if preload is not None:
-        to_node = await preload(page)
+        to_node = preload(page)
     return Connection.from_page(page, to_node)
 
 

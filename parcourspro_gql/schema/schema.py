@@ -19,7 +19,7 @@ from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.cost import CostLimit
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
-from parcourspro_gql.schema.execution import LeafFastPathExecutionContext, mark_leaf_fields
+from parcourspro_gql.schema.execution import FastPathExecutionContext, mark_fast_fields
 from parcourspro_gql.schema.extensions import RequestGuards, is_expected
 from parcourspro_gql.schema.registrations.attendance import AttendanceMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
@@ -78,9 +78,9 @@ def build_schema(production: bool) -> ParcoursProSchema:
         types=[UserError, *STANDALONE_ENUMS],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
-        execution_context_class=LeafFastPathExecutionContext,
+        execution_context_class=FastPathExecutionContext,
     )
-    mark_leaf_fields(built)
+    mark_fast_fields(built)
     return built
 
 

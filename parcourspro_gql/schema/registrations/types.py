@@ -234,6 +234,10 @@ _JOINS: dict[str, Callable[[Select[Any]], Select[Any]]] = {
 }
 
 
+# The request loader that each joined relation primes (people prime account_by_id).
+_LOADER = {"session": "session_by_id", "training": "training_by_id", "provider": "structure_by_id"}
+
+
 @dataclass(frozen=True)
 class Joins:
     """The relations that a page of registrations reads in its own statement, chosen from the fields the
@@ -258,27 +262,26 @@ class Joins:
         return statement
 
 
-async def preload(
+def preload(
     info: Info, page: Page[models.Registration], joins: Joins
 ) -> Callable[[models.Registration], Registration]:
     """Builds the objects around each registration of the page from the rows joined to it, so that every
     nested field reads a plain object: no statement and no task per row. The request's loaders are primed
     with them for any other field that asks."""
-    loaders = info.context.loaders
     found: dict[str, dict[int, Any]] = {name: {} for name in joins.names}
     for joined in page.joined:
         for name, row in zip(joins.names, joined, strict=True):
             if row is not None:
                 found[name][row.id] = row
     people = {pk: row for name in ("beneficiary", *_DECIDER) for pk, row in found.get(name, {}).items()}
-    for pk, row in found.get("session", {}).items():
-        loaders.session_by_id.prime(pk, row)
-    for pk, row in found.get("training", {}).items():
-        loaders.training_by_id.prime(pk, row)
-    for pk, row in found.get("provider", {}).items():
-        loaders.structure_by_id.prime(pk, row)
+    loaders = info.context.loaders
     for pk, row in people.items():
         loaders.account_by_id.prime(pk, row)
+    for name in joins.names:
+        if name in _LOADER:
+            loader = getattr(loaders, _LOADER[name])
+            for pk, row in found[name].items():
+                loader.prime(pk, row)
     providers = {pk: Structure.from_row(row) for pk, row in found.get("provider", {}).items()}
     trainings = {
         pk: Training.from_row(row, providers.get(row.provider_structure_id))
