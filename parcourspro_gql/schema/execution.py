@@ -135,7 +135,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Any,
         position_context: Any,
     ) -> Any:
-        """graphql-core's entry for one field (execute_fields and the serial mutation path both call it)."""
+        """One field, from graphql-core's other callers (the serial execution of mutations, say)."""
         field_def = parent_type.fields.get(field_details_list[0].node.name.value)
         value = _leaf(field_def, source)
         if value is not _MISSING:
