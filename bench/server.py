@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from parcourspro_gql.app import create_app
 from parcourspro_gql.auth.tokens import AccessTokens
@@ -182,12 +181,11 @@ async def history(request: Request) -> Response:
     )
 
 
-app = Starlette(
-    routes=[
-        Route("/baseline/overview", overview),
-        Route("/baseline/overview-wide", overview_wide),
-        Route("/baseline/history", history),
-        Mount("/", api),
-    ],
-    lifespan=api.router.lifespan_context,
-)
+# The baseline routes go into the product's own application, in front of its routes: both kinds of request
+# then pass through the same server, the same middleware (request id, access log) and the same router.
+api.router.routes[:0] = [
+    Route("/baseline/overview", overview),
+    Route("/baseline/overview-wide", overview_wide),
+    Route("/baseline/history", history),
+]
+app = api
