@@ -37,7 +37,7 @@ from parcourspro_gql.logs import configure_logging, request_id_var
 from parcourspro_gql.mail.dispatcher import Dispatcher
 from parcourspro_gql.mail.sender import Sender, sender_from_url
 from parcourspro_gql.schema.context import Context
-from parcourspro_gql.schema.extensions import MAX_TOKENS, parse_document
+from parcourspro_gql.schema.parsing import MAX_TOKENS, parse_document
 from parcourspro_gql.schema.schema import build_schema
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ the code QUERY_TOO_COMPLEX; every answer carries its cost in `extensions.cost`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -32,10 +32,9 @@ from graphql import (
     get_operation_ast,
 )
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
-from strawberry.extensions import SchemaExtension
 
 from parcourspro_gql.loaders.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from parcourspro_gql.schema.extensions import MAX_TOKENS, parse_document
+from parcourspro_gql.schema.parsing import MAX_TOKENS, parse_document
 
 BUDGET = 10_000
 
@@ -143,27 +142,26 @@ def _cost_of(context: Any) -> int:
     return _cached_cost(context.schema._schema, context.query, context.operation_name, variables)
 
 
-class CostLimit(SchemaExtension):
-    """Refuses a document whose cost exceeds BUDGET before it runs; reports the cost of every answer."""
-
-    cost: int | None = None
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is not None:
-            self.cost = _cost_of(context)
-            if self.cost > BUDGET:
-                context.result = GraphQLExecutionResult(
-                    data=None,
-                    errors=[
-                        GraphQLError(
-                            f"Requête trop coûteuse : {_french(self.cost)} pour un budget de {_french(BUDGET)}. "
-                            "Demandez moins d'éléments par page (first) ou moins de listes imbriquées.",
-                            extensions={"code": "QUERY_TOO_COMPLEX", "cost": self.cost, "budget": BUDGET},
-                        )
-                    ],
+def limit_cost(context: Any) -> int | None:
+    """The cost of the document that `context` is about to execute; above BUDGET, its result is set to the
+    refusal, so that nothing runs. None when there is no document to execute."""
+    if context.graphql_document is None:
+        return None
+    cost = _cost_of(context)
+    if cost > BUDGET:
+        context.result = GraphQLExecutionResult(
+            data=None,
+            errors=[
+                GraphQLError(
+                    f"Requête trop coûteuse : {_french(cost)} pour un budget de {_french(BUDGET)}. "
+                    "Demandez moins d'éléments par page (first) ou moins de listes imbriquées.",
+                    extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "budget": BUDGET},
                 )
-        yield
+            ],
+        )
+    return cost
 
-    def get_results(self) -> dict[str, Any]:
-        return {} if self.cost is None else {"cost": {"requested": self.cost, "budget": BUDGET}}
+
+def cost_report(cost: int | None) -> dict[str, Any]:
+    """What every answer carries in `extensions`."""
+    return {} if cost is None else {"cost": {"requested": cost, "budget": BUDGET}}

@@ -1,23 +1,26 @@
-"""Request guards (depth, aliases, tokens, introspection) and the masking of unexpected errors."""
+"""Request guards (depth, aliases, tokens, introspection, cost) and the masking of unexpected errors."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, GraphQLSchema
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as create_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.schema.schema import validate_document
 
+from parcourspro_gql.schema.cost import cost_report, limit_cost
+from parcourspro_gql.schema.parsing import MAX_TOKENS, parse_document
+
 log = logging.getLogger("parcourspro_gql.graphql")
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
-MAX_TOKENS = 2_000
 INTERNAL_ERROR_MESSAGE = "Erreur interne"
 
 # Built once at import: strawberry's validation cache is keyed by the rule classes, and its factory form
@@ -35,20 +38,23 @@ def is_expected(error: GraphQLError) -> bool:
     return original is None or isinstance(original, GraphQLError) or bool(error.extensions.get("code"))
 
 
-# Parsing and validation of a document are cached across requests (strawberry's ParserCache and
-# ValidationCache do the same, as two more extensions whose hooks every request would run).
-parse_document = lru_cache(maxsize=256)(parse)
-_validate = lru_cache(maxsize=256)(validate_document)
+@lru_cache(maxsize=256)
+def _validate(schema: GraphQLSchema, query: str, rules: tuple[type, ...]) -> list[GraphQLError]:
+    """The validation errors of a document, by its text (its parse comes from the same cache as the request's).
+    Parsing and validation are cached across requests, as strawberry's ParserCache and ValidationCache would,
+    without the two more extensions whose hooks every request would run."""
+    return validate_document(schema, parse_document(query, max_tokens=MAX_TOKENS), rules)
 
 
 class RequestGuards(SchemaExtension):
     """The request pipeline in one extension (each extension costs every request its hooks): the token limit
     and the validation rules (depth, aliases, introspection in production), cached parsing and validation,
-    and the replacement of every unexpected error by "Erreur interne" with the request id, which is in the
-    logs."""
+    the cost limit (schema/cost.py), and the replacement of every unexpected error by "Erreur interne" with
+    the request id, which is in the logs."""
 
     def __init__(self, production: bool) -> None:
         self.rules = PRODUCTION_RULES if production else GUARD_RULES
+        self.cost: int | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -78,7 +84,17 @@ class RequestGuards(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.pre_execution_errors = _validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
+        schema = context.schema._schema
+        context.pre_execution_errors = (
+            _validate(schema, context.query, context.validation_rules)
+            if context.query is not None
+            else validate_document(schema, context.graphql_document, context.validation_rules)
         )
         yield
+
+    def on_execute(self) -> Iterator[None]:
+        self.cost = limit_cost(self.execution_context)
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        return cost_report(self.cost)

@@ -16,7 +16,6 @@ from parcourspro_gql.schema.accounts.queries import AccountQueries
 from parcourspro_gql.schema.catalogue.mutations import CatalogueMutations
 from parcourspro_gql.schema.catalogue.queries import CatalogueQueries
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.cost import CostLimit
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.execution import FastPathExecutionContext, mark_fast_fields
@@ -68,10 +67,7 @@ class ParcoursProSchema(strawberry.Schema):
 
 def build_schema(production: bool) -> ParcoursProSchema:
     """The schema with its guards; production also refuses introspection."""
-    extensions: list[Any] = [
-        lambda: RequestGuards(production),
-        CostLimit,
-    ]
+    extensions: list[Any] = [lambda: RequestGuards(production)]
     built = ParcoursProSchema(
         query=Query,
         mutation=Mutation,
