@@ -1,7 +1,7 @@
 """Employer overview and beneficiary history through a real server with 2 uvicorn workers, next to raw-SQL
 baseline routes returning the same JSON (bench/server.py): p50, p99 and requests per second, medians of runs.
 
-    .venv/bin/python bench/throughput.py [--seconds 10] [--connections 4] [--runs 3] [--workers 2]
+    .venv/bin/python bench/throughput.py [--seconds 10] [--connections 4] [--runs 3] [--workers 2] [--only history]
     PARCOURSPRO_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/EMPTY .venv/bin/python bench/throughput.py
 
 The load comes from wrk (Debian package `wrk`, one C thread): each worker is a uvicorn process on its own
@@ -158,6 +158,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument(
+        "--only", choices=("overview", "history"), help="measure one view (and its baseline) only"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pp-bench-throughput-"))
     os.environ.setdefault("PARCOURSPRO_DATABASE_URL", f"sqlite+aiosqlite:///{folder}/bench.db")
@@ -215,6 +218,8 @@ def main() -> None:
             ("history GraphQL (5 rows)", "POST", "/graphql", {"query": HISTORY}, person_token),
             ("history raw SQL baseline", "GET", "/baseline/history", None, person_token),
         ]
+        if args.only:
+            targets = [target for target in targets if target[0].startswith(args.only)]
         same_json(base, targets)
         for name, method, path, body, token in targets:
             if shutil.which("wrk"):  # warm-up, not measured: imports, caches, connection pools
