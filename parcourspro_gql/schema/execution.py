@@ -13,6 +13,13 @@ thousand values. Two kinds of fields take a shorter way, with the same answers a
   `metadata=attached("<attribute>")`, whose resolver answers that attribute when a list attached it (a
   registration's session, say). When the attribute holds a value, it is completed as graphql-core would
   complete the resolver's answer, without calling the resolver; otherwise the resolver runs.
+
+Below an attached object or list, when every field asked is one of these (no arguments, no directives,
+fragments on the object's own type), the whole subtree is answered by a plan built once per document: a
+tuple of steps per object, read by one small recursive function, with no path, no resolve info and no
+graphql-core call per object. Anything unusual on the way (a null where the schema forbids one, a value of
+another type, an attached relation missing, a failed serialisation) drops the plan's answer and completes
+the subtree the normal way, which gives the usual answer or the usual error: every step only reads.
 """
 
 from __future__ import annotations
@@ -21,10 +28,16 @@ import inspect
 from typing import Any
 
 from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    InlineFragmentNode,
+    SelectionSetNode,
     Undefined,
     get_nullable_type,
 )
@@ -41,6 +54,8 @@ COMPUTED = "_parcourspro_computed"
 ATTACHED = "_parcourspro_attached"
 # Set on such a field when its type, nullable or not, is an object type: that type.
 OBJECT = "_parcourspro_object"
+# Set on a field declared with `attached()`: its resolver must run when the attribute is None.
+RESOLVED_WHEN_MISSING = "_parcourspro_resolved_when_missing"
 # The strawberry field metadata key of `attached()`.
 _METADATA_KEY = "parcourspro.attached"
 
@@ -174,6 +189,12 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         the field's own (concrete) type goes straight to its sub-fields, as complete_value would send it."""
         return_type = field_def.type
         object_type = getattr(field_def, OBJECT, None)
+        plan = self._plan(field_def, field_details_list)
+        if plan is not None:
+            try:
+                return _answer(plan[1], plan[3], plan[5], value)
+            except Exception:  # the normal way, below, gives the answer or the error
+                pass
         try:
             if (
                 object_type is not None
@@ -203,6 +224,185 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return await_completed()
 
+    def _plan(self, field_def: GraphQLField, field_details_list: Any) -> _Step | None:
+        """The plan of an attached field's subtree for these field nodes, built on first use; None when some
+        field of the subtree needs the normal way."""
+        key = (id(field_def), *(id(details.node) for details in field_details_list))
+        found = _PLANS.get(key)
+        if found is not None and all(
+            kept is details.node for kept, details in zip(found[0], field_details_list, strict=True)
+        ):
+            return found[1]
+        if any(details.defer_usage is not None for details in field_details_list):
+            return None
+        nodes = [details.node for details in field_details_list]
+        try:
+            plan = _plan_field(field_def, nodes, self.fragment_definitions)
+        except _NoPlan:
+            plan = None
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        # The nodes are kept with the plan: their ids cannot be reused while it is cached.
+        _PLANS[key] = (nodes, plan)
+        return plan
+
+
+# A step answers one field: (response key, kind, getter, inner, non-null, extra). A leaf's getter is its
+# attribute or its function and inner its type's serialize; an attached field's getter is its attribute, inner
+# the plan of its objects and extra (object type, resolver must run when missing) or, for a list, (item type,
+# items non-null). __typename's getter is the type's name.
+_Step = tuple[str, int, Any, Any, bool, Any]
+_LEAF, _COMPUTED, _TYPENAME, _OBJECT, _LIST = range(5)
+_PLANS: dict[tuple[int, ...], tuple[list[Any], _Step | None]] = {}
+_MAX_PLANS = 2_048
+
+
+class _NoPlan(Exception):
+    """Some field of the subtree needs the normal way."""
+
+
+class _Unplanned(Exception):
+    """The values met do not fit the plan: the normal way must answer."""
+
+
+def _plan_field(field_def: GraphQLField, nodes: list[FieldNode], fragments: dict[str, Any]) -> _Step:
+    """The step of an attached object or list field, with the plan of its selections."""
+    attribute = getattr(field_def, ATTACHED, None)
+    if attribute is None or any(node.arguments or node.directives for node in nodes):
+        raise _NoPlan
+    returned = get_nullable_type(field_def.type)
+    loads_when_missing = hasattr(field_def, RESOLVED_WHEN_MISSING)
+    if isinstance(returned, GraphQLObjectType):
+        kind, object_type, extra = _OBJECT, returned, (returned, loads_when_missing)
+    elif isinstance(returned, GraphQLList) and not loads_when_missing:
+        kind, object_type = _LIST, get_nullable_type(returned.of_type)
+        extra = (object_type, isinstance(returned.of_type, GraphQLNonNull))
+    else:
+        raise _NoPlan
+    if not isinstance(object_type, GraphQLObjectType):
+        raise _NoPlan
+    key = nodes[0].alias.value if nodes[0].alias else nodes[0].name.value
+    plan = _plan_object(object_type, nodes, fragments)
+    return (key, kind, attribute, plan, isinstance(field_def.type, GraphQLNonNull), extra)
+
+
+def _plan_object(object_type: GraphQLObjectType, nodes: list[FieldNode], fragments: dict[str, Any]) -> tuple:
+    """The steps of the fields asked of an object of `object_type`, in graphql-core's order."""
+    grouped: dict[str, list[FieldNode]] = {}
+    for node in nodes:
+        _collect(object_type, node.selection_set, fragments, grouped, set())
+    steps: list[_Step] = []
+    for key, field_nodes in grouped.items():
+        name = field_nodes[0].name.value
+        if any(node.arguments or node.directives for node in field_nodes):
+            raise _NoPlan
+        if name == "__typename":
+            steps.append((key, _TYPENAME, object_type.name, None, True, None))
+            continue
+        field_def = object_type.fields.get(name)
+        if field_def is None:
+            raise _NoPlan
+        non_null = isinstance(field_def.type, GraphQLNonNull)
+        leaf = getattr(field_def, LEAF, None)
+        if leaf is not None:
+            steps.append((key, _LEAF, leaf[0], leaf[1], non_null, None))
+            continue
+        computed = getattr(field_def, COMPUTED, None)
+        if computed is not None:
+            steps.append((key, _COMPUTED, computed[0], computed[1], non_null, None))
+            continue
+        step = _plan_field(field_def, field_nodes, fragments)
+        steps.append((key, *step[1:]))
+    return tuple(steps)
+
+
+def _collect(
+    object_type: GraphQLObjectType,
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, Any],
+    grouped: dict[str, list[FieldNode]],
+    spread: set[str],
+) -> None:
+    """graphql-core's field collection for selections without directives and fragments on the object's own
+    type (or on no type); anything else is left to graphql-core."""
+    if selection_set is None:
+        raise _NoPlan
+    for selection in selection_set.selections:
+        if selection.directives:
+            raise _NoPlan
+        if isinstance(selection, FieldNode):
+            key = selection.alias.value if selection.alias else selection.name.value
+            grouped.setdefault(key, []).append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            if condition is not None and condition.name.value != object_type.name:
+                raise _NoPlan
+            _collect(object_type, selection.selection_set, fragments, grouped, spread)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in spread:
+                continue
+            spread.add(name)
+            fragment = fragments.get(name)
+            if (
+                fragment is None
+                or getattr(selection, "arguments", None)
+                or fragment.type_condition.name.value != object_type.name
+            ):
+                raise _NoPlan
+            _collect(object_type, fragment.selection_set, fragments, grouped, spread)
+        else:
+            raise _NoPlan
+
+
+def _answer(kind: int, plan: tuple, extra: tuple, value: Any) -> Any:
+    """The completed value of an attached object (or list of objects) under its plan; _Unplanned when the
+    normal way must answer."""
+    if kind == _OBJECT:
+        return _object(plan, extra[0], value)
+    item_type, items_non_null = extra
+    if not isinstance(value, list | tuple):
+        raise _Unplanned
+    answers = []
+    for item in value:
+        if item is None:
+            if items_non_null:
+                raise _Unplanned
+            answers.append(None)
+        else:
+            answers.append(_object(plan, item_type, item))
+    return answers
+
+
+def _object(steps: tuple, object_type: GraphQLObjectType, source: Any) -> dict[str, Any]:
+    if not _is_type_of(object_type, source):
+        raise _Unplanned
+    answer: dict[str, Any] = {}
+    for key, kind, getter, inner, non_null, extra in steps:
+        if kind <= _COMPUTED:  # a leaf: inner is its type's serialize
+            value = getattr(source, getter) if kind == _LEAF else getter(source)
+            if value is None:
+                if non_null:
+                    raise _Unplanned
+                answer[key] = None
+                continue
+            serialized = inner(value)
+            if serialized is None or serialized is Undefined:
+                raise _Unplanned
+            answer[key] = serialized
+        elif kind == _TYPENAME:
+            answer[key] = getter
+        else:  # an attached object or list: inner is its plan
+            value = getattr(source, getter, None)
+            if value is None:
+                # Null, unless the type forbids it or the field's resolver must load what was not attached.
+                if non_null or (kind == _OBJECT and extra[1]):
+                    raise _Unplanned
+                answer[key] = None
+            else:
+                answer[key] = _answer(kind, inner, extra, value)
+    return answer
+
 
 def mark_fast_fields(schema: Any) -> int:
     """Marks the plain leaf fields and the attached object fields of a built strawberry schema; returns how
@@ -231,6 +431,7 @@ def mark_fast_fields(schema: Any) -> int:
                 setattr(graphql_field, ATTACHED, field.python_name)
             elif (field.metadata or {}).get(_METADATA_KEY):
                 setattr(graphql_field, ATTACHED, field.metadata[_METADATA_KEY])
+                setattr(graphql_field, RESOLVED_WHEN_MISSING, True)
             else:
                 continue
             if isinstance(leaf_type, GraphQLObjectType):
