@@ -47,10 +47,10 @@ def _validate(schema: GraphQLSchema, query: str, rules: tuple[type, ...]) -> lis
 
 
 class RequestGuards(SchemaExtension):
-    """The request pipeline in one extension (each extension costs every request its hooks): the token limit
-    and the validation rules (depth, aliases, introspection in production), cached parsing and validation,
-    the cost limit (schema/cost.py), and the replacement of every unexpected error by "Erreur interne" with
-    the request id, which is in the logs."""
+    """The request pipeline in one extension and one hook (each hook costs every request a generator and a
+    context manager): the token limit and the validation rules (depth, aliases, introspection in production),
+    cached parsing and validation, the cost limit (schema/cost.py), and the replacement of every unexpected
+    error by "Erreur interne" with the request id, which is in the logs."""
 
     def __init__(self, production: bool) -> None:
         self.rules = PRODUCTION_RULES if production else GUARD_RULES
@@ -60,6 +60,7 @@ class RequestGuards(SchemaExtension):
         context = self.execution_context
         context.parse_options["max_tokens"] = MAX_TOKENS
         context.validation_rules = context.validation_rules + self.rules
+        self._prepare(context)
         yield
         result = context.result
         if result is None or not result.errors:
@@ -77,24 +78,21 @@ class RequestGuards(SchemaExtension):
             for error in result.errors
         ]
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        context.graphql_document = parse_document(context.query, **context.parse_options)
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        schema = context.schema._schema
-        context.pre_execution_errors = (
-            _validate(schema, context.query, context.validation_rules)
-            if context.query is not None
-            else validate_document(schema, context.graphql_document, context.validation_rules)
-        )
-        yield
-
-    def on_execute(self) -> Iterator[None]:
-        self.cost = limit_cost(self.execution_context)
-        yield
+    def _prepare(self, context: Any) -> None:
+        """Parses and validates the document from the caches, and refuses it when over budget, before
+        strawberry's own steps, which then find the work done: a parsed document is not parsed again,
+        validation errors (even none) are not computed again, and a result set here is not executed. A
+        document that does not parse is left to strawberry, whose parse gives the usual syntax error."""
+        query = context.query
+        if not isinstance(query, str) or not query or context.graphql_document is not None:
+            return
+        try:
+            context.graphql_document = parse_document(query, **context.parse_options)
+        except GraphQLError:
+            return
+        context.pre_execution_errors = _validate(context.schema._schema, query, context.validation_rules)
+        if not context.pre_execution_errors:
+            self.cost = limit_cost(context)
 
     def get_results(self) -> dict[str, Any]:
         return cost_report(self.cost)
