@@ -42,8 +42,17 @@ NodeT = TypeVar("NodeT")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    # The first and last rows' keys: their cursors are encoded only when asked, as the edges' are.
+    first_key: strawberry.Private[tuple[Any, ...] | None]
+    last_key: strawberry.Private[tuple[Any, ...] | None]
+
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return None if self.first_key is None else encode_cursor(self.first_key)
+
+    @strawberry.field
+    def end_cursor(self) -> str | None:
+        return None if self.last_key is None else encode_cursor(self.last_key)
 
 
 @strawberry.type
@@ -74,8 +83,8 @@ class Connection(Generic[NodeT]):
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 has_previous_page=page.has_previous_page,
-                start_cursor=encode_cursor(page.keys[0]) if page.keys else None,
-                end_cursor=encode_cursor(page.keys[-1]) if page.keys else None,
+                first_key=page.keys[0] if page.keys else None,
+                last_key=page.keys[-1] if page.keys else None,
             ),
             edges=edges,
             _count=page.count,
