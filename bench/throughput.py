@@ -221,17 +221,34 @@ def main() -> None:
         if args.only:
             targets = [target for target in targets if target[0].startswith(args.only)]
         same_json(base, targets)
-        for name, method, path, body, token in targets:
-            if shutil.which("wrk"):  # warm-up, not measured: imports, caches, connection pools
-                wrk(bases, method, path, body, token, 2, args.connections)
-            runs = [
-                wrk(bases, method, path, body, token, args.seconds, args.connections)
-                if shutil.which("wrk")
-                else asyncio.run(load(base, method, path, body, token, args.seconds, args.connections))
-                for _ in range(args.runs)
-            ]
-            p50, p99, rps = (statistics.median(run[i] for run in runs) for i in range(3))
-            print(f"  {name:30} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  {rps:7.0f} req/s")
+        has_wrk = shutil.which("wrk") is not None
+
+        def measure(target: tuple, seconds: float) -> tuple[float, float, float]:
+            _, method, path, body, token = target
+            if has_wrk:
+                return wrk(bases, method, path, body, token, seconds, args.connections)
+            return asyncio.run(load(base, method, path, body, token, seconds, args.connections))
+
+        # Each view and its baseline are measured in turns (GraphQL, baseline, GraphQL, ...): a slower minute
+        # of the shared machine then weighs on both sides of the ratio, not on one.
+        for graphql, baseline in zip(targets[::2], targets[1::2], strict=True):
+            if has_wrk:  # warm-up, not measured: imports, caches, connection pools
+                measure(graphql, 2)
+                measure(baseline, 2)
+            runs: dict[str, list[tuple[float, float, float]]] = {graphql[0]: [], baseline[0]: []}
+            for _ in range(args.runs):
+                for target in (graphql, baseline):
+                    runs[target[0]].append(measure(target, args.seconds))
+            medians = {}
+            for name, measured in runs.items():
+                p50, p99, rps = (statistics.median(run[i] for run in measured) for i in range(3))
+                medians[name] = p50
+                print(f"  {name:30} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  {rps:7.0f} req/s")
+            ratios = sorted(g[0] / b[0] for g, b in zip(runs[graphql[0]], runs[baseline[0]], strict=True))
+            print(
+                f"  {'ratio of p50':30} {medians[graphql[0]] / medians[baseline[0]]:.2f}x "
+                f"(run by run: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
+            )
     finally:
         for server in servers:
             server.terminate()
