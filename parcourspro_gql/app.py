@@ -159,8 +159,10 @@ class GraphQLApp(GraphQL[Context, None]):
         authentication = await self.authenticate(request, await only_reads(request))
         loaders = Loaders(self.db)
         if authentication.account is not None:
-            loaders.account_by_id.prime(authentication.account.id, authentication.account)
-            loaders.roles_by_account_id.prime(authentication.account.id, list(authentication.granted_roles))
+            loaders.prime("account_by_id", authentication.account.id, authentication.account)
+            loaders.prime(
+                "roles_by_account_id", authentication.account.id, list(authentication.granted_roles)
+            )
         return Context(
             request=request,
             response=response,

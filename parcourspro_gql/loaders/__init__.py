@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
@@ -30,6 +30,8 @@ class _Lazy(Generic[L]):
 
     def __get__(self, loaders: Loaders, owner: type | None = None) -> L:
         loader = self.kind(loaders.db)
+        for key, value in loaders.primed.pop(self.name, {}).items():
+            loader.prime(key, value)  # type: ignore[attr-defined]
         loaders.__dict__[self.name] = loader
         return loader
 
@@ -48,3 +50,17 @@ class Loaders:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Values known before their loader is built, by loader name: handed to it when it is.
+        self.primed: dict[str, dict[Hashable, Any]] = {}
+
+    def prime(self, name: str, key: Hashable, value: Any) -> None:
+        """What the loader `name` would prime (a value it then never reads again), kept as a plain entry until
+        the loader is used: a request that reads what it was handed builds neither the loader nor a future
+        per value. As DataLoader.prime, a key already known keeps its value."""
+        if not isinstance(vars(Loaders).get(name), _Lazy):
+            raise AttributeError(f"no loader named {name!r}")
+        built = self.__dict__.get(name)
+        if built is not None:
+            built.prime(key, value)
+        else:
+            self.primed.setdefault(name, {}).setdefault(key, value)

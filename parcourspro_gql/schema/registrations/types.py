@@ -276,12 +276,11 @@ def preload(
     people = {pk: row for name in ("beneficiary", *_DECIDER) for pk, row in found.get(name, {}).items()}
     loaders = info.context.loaders
     for pk, row in people.items():
-        loaders.account_by_id.prime(pk, row)
+        loaders.prime("account_by_id", pk, row)
     for name in joins.names:
         if name in _LOADER:
-            loader = getattr(loaders, _LOADER[name])
             for pk, row in found[name].items():
-                loader.prime(pk, row)
+                loaders.prime(_LOADER[name], pk, row)
     providers = {pk: Structure.from_row(row) for pk, row in found.get("provider", {}).items()}
     trainings = {
         pk: Training.from_row(row, providers.get(row.provider_structure_id))
