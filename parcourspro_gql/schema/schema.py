@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
+from strawberry.utils.str_converters import to_camel_case
 
 from parcourspro_gql.schema.accounts.affiliation import AffiliationMutations
 from parcourspro_gql.schema.accounts.mutations import AccountMutations
@@ -50,6 +53,17 @@ class Mutation(
     pass
 
 
+_camel_case = lru_cache(maxsize=4096)(to_camel_case)
+
+
+class CachedNameConverter(NameConverter):
+    """strawberry converts the Python name of every argument to its GraphQL name each time a resolver is
+    called (`convert_arguments`); the conversion is pure, so it is cached by name."""
+
+    def apply_naming_config(self, name: str) -> str:
+        return _camel_case(name) if self.auto_camel_case else name
+
+
 class ParcoursProSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -73,7 +87,7 @@ def build_schema(production: bool) -> ParcoursProSchema:
         mutation=Mutation,
         types=[UserError, *STANDALONE_ENUMS],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=True),
+        config=StrawberryConfig(disable_field_suggestions=True, name_converter=CachedNameConverter()),
         execution_context_class=FastPathExecutionContext,
     )
     mark_fast_fields(built)
