@@ -15,6 +15,7 @@ from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, RegistrationCategory, Role
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
+from parcourspro_gql.schema.rows import build, columns
 
 if TYPE_CHECKING:
     from parcourspro_gql.schema.catalogue.types import Training
@@ -41,16 +42,17 @@ class Account(Node):
 
     @classmethod
     def from_row(cls, row: models.Account) -> Account:
-        return cls(
-            id=strawberry.ID(to_global_id("Account", row.id)),
-            pk=row.id,
-            structure_pk=row.structure_id,
-            email=row.email,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            email_verified=row.email_verified_at is not None,
-            affiliation_status=row.affiliation_status,
-            affiliation_requested_at=row.affiliation_requested_at,
+        return build(
+            lambda v: cls(
+                id=strawberry.ID(to_global_id("Account", v["id"])),
+                pk=v["id"],
+                structure_pk=v["structure_id"],
+                email_verified=v["email_verified_at"] is not None,
+                **columns(
+                    v, "email", "first_name", "last_name", "affiliation_status", "affiliation_requested_at"
+                ),
+            ),
+            row,
         )
 
     @strawberry.field

@@ -25,6 +25,7 @@ from parcourspro_gql.schema.relay import (
     node_resolver,
     to_global_id,
 )
+from parcourspro_gql.schema.rows import build, columns
 from parcourspro_gql.schema.structures.types import Structure
 
 if TYPE_CHECKING:
@@ -53,19 +54,25 @@ class TrainingSession(Node):
 
     @classmethod
     def from_row(cls, row: models.TrainingSession, training: Training | None = None) -> TrainingSession:
-        return cls(
-            id=strawberry.ID(to_global_id("TrainingSession", row.id)),
-            pk=row.id,
-            training_pk=row.training_id,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            location=row.location,
-            capacity=row.capacity,
-            seats_left=row.capacity - row.seats_taken,
-            registration_opens_at=row.registration_opens_at,
-            registration_closes_at=row.registration_closes_at,
-            half_days=row.half_days,
-            training_obj=training,
+        return build(
+            lambda v: cls(
+                id=strawberry.ID(to_global_id("TrainingSession", v["id"])),
+                pk=v["id"],
+                training_pk=v["training_id"],
+                seats_left=v["capacity"] - v["seats_taken"],
+                training_obj=training,
+                **columns(
+                    v,
+                    "starts_at",
+                    "ends_at",
+                    "location",
+                    "capacity",
+                    "registration_opens_at",
+                    "registration_closes_at",
+                    "half_days",
+                ),
+            ),
+            row,
         )
 
     @strawberry.field(description="The calendar days of the session, in Paris time.")
@@ -117,17 +124,17 @@ class Training(Node):
 
     @classmethod
     def from_row(cls, row: models.Training, provider: Structure | None = None) -> Training:
-        return cls(
-            id=strawberry.ID(to_global_id("Training", row.id)),
-            pk=row.id,
-            provider_pk=row.provider_structure_id,
-            title=row.title,
-            description=row.description,
-            objectives=row.objectives,
-            format=row.format,
-            reserved_to_members=row.reserved_to_members,
-            duration_hours=row.duration_hours,
-            provider_obj=provider,
+        return build(
+            lambda v: cls(
+                id=strawberry.ID(to_global_id("Training", v["id"])),
+                pk=v["id"],
+                provider_pk=v["provider_structure_id"],
+                provider_obj=provider,
+                **columns(
+                    v, "title", "description", "objectives", "format", "reserved_to_members", "duration_hours"
+                ),
+            ),
+            row,
         )
 
     @strawberry.field(

@@ -23,6 +23,7 @@ from parcourspro_gql.schema.enums import DocumentKind, RegistrationCategory, Reg
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.execution import attached
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
+from parcourspro_gql.schema.rows import build
 from parcourspro_gql.schema.structures.types import Structure
 
 
@@ -102,27 +103,36 @@ class Registration(Node):
         sessions: dict[int, TrainingSession] | None = None,
         trainings: dict[int, Training] | None = None,
     ) -> Registration:
-        return cls(
-            id=strawberry.ID(to_global_id("Registration", row.id)),
-            row=row,
-            motivation=row.motivation,
-            status=row.status,
-            category=rules.CATEGORY_OF[row.status],
-            over_structure_cap=row.over_structure_cap,
-            requested_at=row.requested_at,
-            employer_decision=Decision.of(
-                row.employer_decision_by_id, row.employer_decision_at, row.employer_decision_comment, accounts
+        return build(
+            lambda v: cls(
+                id=strawberry.ID(to_global_id("Registration", v["id"])),
+                row=row,
+                motivation=v["motivation"],
+                status=v["status"],
+                category=rules.CATEGORY_OF[v["status"]],
+                over_structure_cap=v["over_structure_cap"],
+                requested_at=v["requested_at"],
+                employer_decision=Decision.of(
+                    v["employer_decision_by_id"],
+                    v["employer_decision_at"],
+                    v["employer_decision_comment"],
+                    accounts,
+                ),
+                provider_decision=Decision.of(
+                    v["provider_decision_by_id"],
+                    v["provider_decision_at"],
+                    v["provider_decision_comment"],
+                    accounts,
+                ),
+                cancellation=Decision.of(
+                    v["cancelled_by_id"], v["cancelled_at"], v["cancellation_reason"], accounts
+                ),
+                attendance_rate=v["attendance_rate"],
+                beneficiary_obj=(accounts or {}).get(v["beneficiary_id"]),
+                session_obj=(sessions or {}).get(v["session_id"]),
+                training_obj=(trainings or {}).get(v["training_id"]),
             ),
-            provider_decision=Decision.of(
-                row.provider_decision_by_id, row.provider_decision_at, row.provider_decision_comment, accounts
-            ),
-            cancellation=Decision.of(
-                row.cancelled_by_id, row.cancelled_at, row.cancellation_reason, accounts
-            ),
-            attendance_rate=row.attendance_rate,
-            beneficiary_obj=(accounts or {}).get(row.beneficiary_id),
-            session_obj=(sessions or {}).get(row.session_id),
-            training_obj=(trainings or {}).get(row.training_id),
+            row,
         )
 
     @strawberry.field(metadata=attached("beneficiary_obj"))

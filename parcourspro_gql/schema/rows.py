@@ -1,0 +1,35 @@
+"""Building API objects from ORM rows: their column values read from the instance's dict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Attributes:
+    """A row's column values by name, read through the ORM's attributes (which load what is not loaded)."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def columns(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """The values of the columns that a field of the same name copies as they are."""
+    return {name: values[name] for name in names}
+
+
+def build(make: Callable[[Mapping[str, Any]], T], row: Any) -> T:
+    """`make(values)` with the row's instance dict as the values: a loaded column is read there without the
+    ORM's attribute descriptor, about four times faster (a page of 100 registrations reads some 5,000). When
+    one of them is not in it (expired, deferred, never loaded), `make` runs again on the ORM's attributes."""
+    try:
+        return make(row.__dict__)
+    except KeyError:
+        return make(Attributes(row))
