@@ -14,10 +14,10 @@ thousand values. Two kinds of fields take a shorter way, with the same answers a
   registration's session, say). When the attribute holds a value, it is completed as graphql-core would
   complete the resolver's answer, without calling the resolver; otherwise the resolver runs.
 
-Below an attached object or list, when every field asked is one of these (no arguments, no directives,
-fragments on the object's own type), the whole subtree is answered by a plan built once per document: a
-tuple of steps per object, read by one small recursive function, with no path, no resolve info and no
-graphql-core call per object. Anything unusual on the way (a null where the schema forbids one, a value of
+Below an attached object or list, and below the object an async resolver answers (a connection), when every
+field asked is one of these (no arguments, no directives, fragments on the object's own type), the whole
+subtree is answered by a plan built once per document: a tuple of steps per object, read by one small
+recursive function, with no path, no resolve info and no graphql-core call per object. Anything unusual on the way (a null where the schema forbids one, a value of
 another type, an attached relation missing, a failed serialisation) drops the plan's answer and completes
 the subtree the normal way, which gives the usual answer or the usual error: every step only reads.
 """
@@ -227,7 +227,14 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _plan(self, field_def: GraphQLField, field_details_list: Any) -> _Step | None:
         """The plan of an attached field's subtree for these field nodes, built on first use; None when some
         field of the subtree needs the normal way."""
-        key = (id(field_def), *(id(details.node) for details in field_details_list))
+        return self._cached(
+            id(field_def),
+            field_details_list,
+            lambda nodes: _plan_field(field_def, nodes, self.fragment_definitions),
+        )
+
+    def _cached(self, head: Any, field_details_list: Any, build: Any) -> Any:
+        key = (head, *(id(details.node) for details in field_details_list))
         found = _PLANS.get(key)
         if found is not None and all(
             kept is details.node for kept, details in zip(found[0], field_details_list, strict=True)
@@ -237,7 +244,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         nodes = [details.node for details in field_details_list]
         try:
-            plan = _plan_field(field_def, nodes, self.fragment_definitions)
+            plan = build(nodes)
         except _NoPlan:
             plan = None
         if len(_PLANS) >= _MAX_PLANS:
@@ -245,6 +252,42 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # The nodes are kept with the plan: their ids cannot be reused while it is cached.
         _PLANS[key] = (nodes, plan)
         return plan
+
+    async def complete_awaitable_value(  # type: ignore[override]
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, with a plan for the object that an async resolver answers (a connection, say) when
+        everything below it can be planned; otherwise, or when the plan does not fit, graphql-core's way."""
+        object_type = get_nullable_type(return_type)
+        plan = None
+        if isinstance(object_type, GraphQLObjectType):
+            plan = self._cached(
+                ("resolved", id(object_type)),
+                field_details_list,
+                lambda nodes: _plan_resolved(object_type, nodes, self.fragment_definitions),
+            )
+        try:
+            resolved = await self.with_abort_signal(result)
+            if plan is not None and resolved is not None and not isinstance(resolved, Exception):
+                try:
+                    return _object(plan, object_type, resolved)
+                except Exception:  # the normal way, below, gives the answer or the error
+                    pass
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, resolved, position_context
+            )
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            completed = None
+        return completed
 
 
 # A step answers one field: (response key, kind, getter, inner, non-null, extra). A leaf's getter is its
@@ -284,6 +327,15 @@ def _plan_field(field_def: GraphQLField, nodes: list[FieldNode], fragments: dict
     key = nodes[0].alias.value if nodes[0].alias else nodes[0].name.value
     plan = _plan_object(object_type, nodes, fragments)
     return (key, kind, attribute, plan, isinstance(field_def.type, GraphQLNonNull), extra)
+
+
+def _plan_resolved(
+    object_type: GraphQLObjectType, nodes: list[FieldNode], fragments: dict[str, Any]
+) -> tuple:
+    """The plan of the fields asked of the object a resolver answered (its arguments were the resolver's)."""
+    if any(node.directives for node in nodes):
+        raise _NoPlan
+    return _plan_object(object_type, nodes, fragments)
 
 
 def _plan_object(object_type: GraphQLObjectType, nodes: list[FieldNode], fragments: dict[str, Any]) -> tuple:

@@ -1,6 +1,7 @@
 """The lists answered by a plan (schema/execution.py) give what graphql-core's normal way gives: the same
-document is run once as is, once with a directive that sends the subtree the normal way, and both answers
-must be equal, for aliases, __typename, merged fields, fragments, nulls and nested relations."""
+document is run once as is (the connection, its edges and their nodes planned), once with a directive that
+sends them the normal way, and both answers must be equal, for aliases, __typename, merged fields,
+fragments, nulls, nested relations and computed cursors."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ query {
       employerDecision { at comment by { id firstName } }
       providerDecision { at by { lastName } }
       cancellation { at }
-    } } }
+    } } pageInfo { hasNextPage startCursor endCursor } }
   }
 }
 fragment Row on Registration { beneficiary { ...Person email } session { endsAt } }
@@ -35,6 +36,8 @@ async def test_a_planned_page_answers_as_graphql_core_does(world: World):
     assert planned == normal
     edges = planned["data"]["employerOverview"]["registrations"]["edges"]
     assert len(edges) == 12
+    page_info = planned["data"]["employerOverview"]["registrations"]["pageInfo"]
+    assert (page_info["hasNextPage"], page_info["endCursor"]) == (False, edges[-1]["cursor"])
     node = edges[0]["node"]
     # Keys in the document's order, fragments merged where they are spread.
     assert list(node) == [
