@@ -17,9 +17,10 @@ thousand values. Two kinds of fields take a shorter way, with the same answers a
 Below an attached object or list, and below the object an async resolver answers (a connection), when every
 field asked is one of these (no arguments, no directives, fragments on the object's own type), the whole
 subtree is answered by a plan built once per document: a tuple of steps per object, read by one small
-recursive function, with no path, no resolve info and no graphql-core call per object. Anything unusual on the way (a null where the schema forbids one, a value of
-another type, an attached relation missing, a failed serialisation) drops the plan's answer and completes
-the subtree the normal way, which gives the usual answer or the usual error: every step only reads.
+recursive function, with no path, no resolve info and no graphql-core call per object. Anything unusual on
+the way (a null where the schema forbids one, a value of another type, an attached relation missing, a
+failed serialisation) drops the plan's answer and completes the subtree the normal way, which gives the
+usual answer or the usual error: every step only reads.
 """
 
 from __future__ import annotations
