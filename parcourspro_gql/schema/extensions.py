@@ -91,7 +91,8 @@ class RequestGuards(SchemaExtension):
         except GraphQLError:
             return
         context.pre_execution_errors = _validate(context.schema._schema, query, context.validation_rules)
-        if not context.pre_execution_errors:
+        # An operation name that is not a string is refused by strawberry (400) before anything is costed.
+        if not context.pre_execution_errors and isinstance(context.operation_name, str | None):
             self.cost = limit_cost(context)
 
     def get_results(self) -> dict[str, Any]:

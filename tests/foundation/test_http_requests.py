@@ -58,6 +58,12 @@ async def test_the_operation_named_runs_with_its_variables(client):
             400,
             'Unknown operation named "C".',
         ),
+        (
+            b'{"query": "{ __typename }", "operationName": [1]}',
+            "application/json",
+            400,
+            'Unknown operation named "[1]".',
+        ),
         (b"query={ __typename }", "application/x-www-form-urlencoded", 400, "Unsupported content type"),
         # strawberry reads the media type as written (RFC 9110 would not mind the case).
         (b'{"query": "{ __typename }"}', "Application/JSON", 400, "Unsupported content type"),
