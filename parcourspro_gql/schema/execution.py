@@ -229,18 +229,24 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The plan of an attached field's subtree for these field nodes, built on first use; None when some
         field of the subtree needs the normal way."""
         return self._cached(
-            id(field_def),
+            "attached",
+            field_def,
             field_details_list,
             lambda nodes: _plan_field(field_def, nodes, self.fragment_definitions),
         )
 
-    def _cached(self, head: Any, field_details_list: Any, build: Any) -> Any:
-        key = (head, *(id(details.node) for details in field_details_list))
+    def _cached(self, kind: str, owner: Any, field_details_list: Any, build: Any) -> Any:
+        """The plan of `kind` for `owner` (a field or a type of the schema) and these field nodes, from the
+        cache or built. The entry keeps the owner and the nodes whose ids make its key: a hit must be those
+        very objects, so neither a new schema nor a new document can meet an old plan at a reused address."""
+        key = (kind, id(owner), *(id(details.node) for details in field_details_list))
         found = _PLANS.get(key)
-        if found is not None and all(
-            kept is details.node for kept, details in zip(found[0], field_details_list, strict=True)
+        if (
+            found is not None
+            and found[0] is owner
+            and all(kept is details.node for kept, details in zip(found[1], field_details_list, strict=True))
         ):
-            return found[1]
+            return found[2]
         if any(details.defer_usage is not None for details in field_details_list):
             return None
         nodes = [details.node for details in field_details_list]
@@ -250,8 +256,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = None
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
-        # The nodes are kept with the plan: their ids cannot be reused while it is cached.
-        _PLANS[key] = (nodes, plan)
+        _PLANS[key] = (owner, nodes, plan)
         return plan
 
     async def complete_awaitable_value(  # type: ignore[override]
@@ -269,7 +274,8 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = None
         if isinstance(object_type, GraphQLObjectType):
             plan = self._cached(
-                ("resolved", id(object_type)),
+                "resolved",
+                object_type,
                 field_details_list,
                 lambda nodes: _plan_resolved(object_type, nodes, self.fragment_definitions),
             )
@@ -297,7 +303,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
 # items non-null). __typename's getter is the type's name.
 _Step = tuple[str, int, Any, Any, bool, Any]
 _LEAF, _COMPUTED, _TYPENAME, _OBJECT, _LIST = range(5)
-_PLANS: dict[tuple[int, ...], tuple[list[Any], _Step | None]] = {}
+_PLANS: dict[tuple[Any, ...], tuple[Any, list[Any], Any]] = {}
 _MAX_PLANS = 2_048
 
 
