@@ -193,7 +193,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan(field_def, field_details_list)
         if plan is not None:
             try:
-                return _answer(plan[1], plan[3], plan[5], value)
+                return _answer(plan[0], plan[2], plan[4], value)
             except Exception:  # the normal way, below, gives the answer or the error
                 pass
         try:
@@ -225,7 +225,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return await_completed()
 
-    def _plan(self, field_def: GraphQLField, field_details_list: Any) -> _Step | None:
+    def _plan(self, field_def: GraphQLField, field_details_list: Any) -> _Field | None:
         """The plan of an attached field's subtree for these field nodes, built on first use; None when some
         field of the subtree needs the normal way."""
         return self._cached(
@@ -247,9 +247,9 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             and all(kept is details.node for kept, details in zip(found[1], field_details_list, strict=True))
         ):
             return found[2]
-        if any(details.defer_usage is not None for details in field_details_list):
-            return None
         nodes = [details.node for details in field_details_list]
+        if any(details.defer_usage is not None or details.node.directives for details in field_details_list):
+            return None
         try:
             plan = build(nodes)
         except _NoPlan:
@@ -277,7 +277,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 "resolved",
                 object_type,
                 field_details_list,
-                lambda nodes: _plan_resolved(object_type, nodes, self.fragment_definitions),
+                lambda nodes: _plan_object(object_type, nodes, self.fragment_definitions),
             )
         try:
             resolved = await self.with_abort_signal(result)
@@ -297,11 +297,11 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return completed
 
 
-# A step answers one field: (response key, kind, getter, inner, non-null, extra). A leaf's getter is its
-# attribute or its function and inner its type's serialize; an attached field's getter is its attribute, inner
-# the plan of its objects and extra (object type, resolver must run when missing) or, for a list, (item type,
-# items non-null). __typename's getter is the type's name.
-_Step = tuple[str, int, Any, Any, bool, Any]
+# A field's plan: (kind, getter, inner, non-null, extra). A leaf's getter is its attribute or its function and
+# inner its type's serialize; an attached field's getter is its attribute, inner the steps of its objects and
+# extra (object type, resolver must run when missing) or, for a list, (item type, items non-null).
+# __typename's getter is the type's name. An object's steps are its fields' plans, each after its response key.
+_Field = tuple[int, Any, Any, bool, Any]
 _LEAF, _COMPUTED, _TYPENAME, _OBJECT, _LIST = range(5)
 _PLANS: dict[tuple[Any, ...], tuple[Any, list[Any], Any]] = {}
 _MAX_PLANS = 2_048
@@ -315,10 +315,10 @@ class _Unplanned(Exception):
     """The values met do not fit the plan: the normal way must answer."""
 
 
-def _plan_field(field_def: GraphQLField, nodes: list[FieldNode], fragments: dict[str, Any]) -> _Step:
-    """The step of an attached object or list field, with the plan of its selections."""
+def _plan_field(field_def: GraphQLField, nodes: list[FieldNode], fragments: dict[str, Any]) -> _Field:
+    """The plan of an attached object or list field, with the steps of its selections."""
     attribute = getattr(field_def, ATTACHED, None)
-    if attribute is None or any(node.arguments or node.directives for node in nodes):
+    if attribute is None or any(node.arguments for node in nodes):
         raise _NoPlan
     returned = get_nullable_type(field_def.type)
     loads_when_missing = hasattr(field_def, RESOLVED_WHEN_MISSING)
@@ -331,29 +331,20 @@ def _plan_field(field_def: GraphQLField, nodes: list[FieldNode], fragments: dict
         raise _NoPlan
     if not isinstance(object_type, GraphQLObjectType):
         raise _NoPlan
-    key = nodes[0].alias.value if nodes[0].alias else nodes[0].name.value
-    plan = _plan_object(object_type, nodes, fragments)
-    return (key, kind, attribute, plan, isinstance(field_def.type, GraphQLNonNull), extra)
-
-
-def _plan_resolved(
-    object_type: GraphQLObjectType, nodes: list[FieldNode], fragments: dict[str, Any]
-) -> tuple:
-    """The plan of the fields asked of the object a resolver answered (its arguments were the resolver's)."""
-    if any(node.directives for node in nodes):
-        raise _NoPlan
-    return _plan_object(object_type, nodes, fragments)
+    steps = _plan_object(object_type, nodes, fragments)
+    return (kind, attribute, steps, isinstance(field_def.type, GraphQLNonNull), extra)
 
 
 def _plan_object(object_type: GraphQLObjectType, nodes: list[FieldNode], fragments: dict[str, Any]) -> tuple:
-    """The steps of the fields asked of an object of `object_type`, in graphql-core's order."""
+    """The steps of the fields asked of an object of `object_type`, in graphql-core's order (the fields'
+    directives were refused by `_collect`)."""
     grouped: dict[str, list[FieldNode]] = {}
     for node in nodes:
         _collect(object_type, node.selection_set, fragments, grouped, set())
-    steps: list[_Step] = []
+    steps: list[tuple[Any, ...]] = []
     for key, field_nodes in grouped.items():
         name = field_nodes[0].name.value
-        if any(node.arguments or node.directives for node in field_nodes):
+        if any(node.arguments for node in field_nodes):
             raise _NoPlan
         if name == "__typename":
             steps.append((key, _TYPENAME, object_type.name, None, True, None))
@@ -370,8 +361,7 @@ def _plan_object(object_type: GraphQLObjectType, nodes: list[FieldNode], fragmen
         if computed is not None:
             steps.append((key, _COMPUTED, computed[0], computed[1], non_null, None))
             continue
-        step = _plan_field(field_def, field_nodes, fragments)
-        steps.append((key, *step[1:]))
+        steps.append((key, *_plan_field(field_def, field_nodes, fragments)))
     return tuple(steps)
 
 
