@@ -103,21 +103,6 @@ def _is_query(document: str, operation_name: str | None) -> bool:
     return operation is not None and operation.operation is OperationType.QUERY
 
 
-async def only_reads(request: Request) -> bool:
-    """Whether a /graphql request runs a query, from its JSON body (read once: strawberry gets it from the
-    request's cache). Anything else (a mutation, a form, a body that does not parse) counts as a write."""
-    if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
-        return False
-    try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        return False
-    if not isinstance(data, dict):
-        return False
-    document, name = data.get("query"), data.get("operationName")
-    return isinstance(document, str) and isinstance(name, str | None) and _is_query(document, name)
-
-
 def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | None:
     """The operation of a POST whose body is one JSON object with a string `query` (and, if any, an object of
     `variables`, an object of `extensions` and a string `operationName`), sent as `application/json` by a
@@ -222,7 +207,9 @@ class GraphQLApp(GraphQL[Context, None]):
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        return await self._context(request, response, await only_reads(request))
+        # strawberry's whole way serves everything but plain JSON operations (GET, forms, uploads, batches,
+        # streams, websockets): none of them is served from the account cache.
+        return await self._context(request, response, reads_only=False)
 
     async def _context(self, request: Request, response: Response, reads_only: bool) -> Context:
         authentication = await self.authenticate(request, reads_only)
