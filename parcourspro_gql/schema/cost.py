@@ -142,11 +142,9 @@ def _cost_of(context: Any) -> int:
     return _cached_cost(context.schema._schema, context.query, context.operation_name, variables)
 
 
-def limit_cost(context: Any) -> int | None:
-    """The cost of the document that `context` is about to execute; above BUDGET, its result is set to the
-    refusal, so that nothing runs. None when there is no document to execute."""
-    if context.graphql_document is None:
-        return None
+def limit_cost(context: Any) -> int:
+    """The cost of the (parsed, valid) document that `context` is about to execute; above BUDGET, its result
+    is set to the refusal, so that nothing runs."""
     cost = _cost_of(context)
     if cost > BUDGET:
         context.result = GraphQLExecutionResult(
