@@ -46,6 +46,11 @@ class Context:
         finally:
             self.renew_loaders()
 
+    def caller_row(self, pk: int | None) -> models.Account | None:
+        """The caller's row as authentication read it, when `pk` is the caller's and no change of this request
+        renewed what was read; None otherwise (the loader then reads it)."""
+        return self.account if self.account is not None and self.account.id == pk else None
+
     def renew_loaders(self) -> None:
         """After a change (a mutation's transaction, or a use case that runs its own), read fresh data."""
         self.loaders = Loaders(self.db)

@@ -25,9 +25,8 @@ class AccountQueries:
         # Sync: the row that authentication read is at hand; otherwise the executor awaits the loader.
         if info.context.viewer.account_id is None:
             return None
-        if info.context.account is not None:
-            return Account.from_row(info.context.account)
-        return _load_me(info)  # type: ignore[return-value]
+        row = info.context.caller_row(info.context.viewer.account_id)
+        return Account.from_row(row) if row is not None else _load_me(info)  # type: ignore[return-value]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],

@@ -83,9 +83,7 @@ class Account(Node):
         from parcourspro_gql.schema.registrations.types import Registration
 
         context = info.context
-        # One's own history (`me`): the row that authentication read; anyone else's: the loader.
-        mine = context.account is not None and context.account.id == self.pk
-        row = context.account if mine else await context.loaders.account_by_id.load(self.pk)
+        row = context.caller_row(self.pk) or await context.loaders.account_by_id.load(self.pk)
         if row is None or not rules.can_view_history_of(context.viewer, row):
             raise forbidden()
         return await Registration.connection(info, rules.history(self.pk, category), first, after)
