@@ -62,6 +62,8 @@ class Settings:
     formation_quota: int = 3
     structure_cap: int = 2
     staggered_opening: bool = False
+    # Sessions and quality (T5, Q1)
+    evaluation_days: int = 60
     # Retention (GDPR): what `parcourspro-gql purge` deletes once it has outlived its period.
     retention_mail_days: int = 90
     retention_security_days: int = 30
@@ -92,6 +94,7 @@ _INT_FIELDS = {
     "annual_quota",
     "formation_quota",
     "structure_cap",
+    "evaluation_days",
     "retention_mail_days",
     "retention_security_days",
     "retention_unverified_days",

@@ -41,6 +41,7 @@ from parcourspro_gql.clock import clock as app_clock
 from parcourspro_gql.models import (
     Account,
     AffiliationStatus,
+    Evaluation,
     Favourite,
     OutboxMessage,
     Registration,
@@ -49,7 +50,7 @@ from parcourspro_gql.models import (
     StructureChange,
     StructureStatus,
 )
-from parcourspro_gql.schema.relay import to_global_id
+from parcourspro_gql.schema.relay import from_global_id, to_global_id
 from parcourspro_gql.schema.schema import schema
 
 ROLES = ("anonymous", "beneficiary", "employer", "referent", "provider", "manager")
@@ -86,6 +87,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "TrainingSession.registrations":  ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "Account.registrations":          ("N",      "N",         "ok/N",   "F/N",    "N",      "ok"),
     "Account.favourites":             ("N",      "N",         "F/N",    "F/N",    "N",      "F"),
+    "TrainingSession.evaluationSummary": ("N",   "N",         "N",      "N",      "ok/N",   "ok"),
+    "Registration.evaluation":        ("N",      "N",         "N",      "N",      "ok/N",   "ok"),
     # --- Mutation: accounts and authentication ---
     "signUp":                         ("ok-",    "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
     "verifyEmail":                    ("ok-",    "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
@@ -129,6 +132,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "registrationCancel":             ("U",      "F",         "ok/F",   "F",      "ok/F",   "ok"),
     "convocationsSend":               ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "attendanceRecord":               ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
+    "evaluationSubmit":               ("U",      "F",         "F",      "F",      "F",      "F"),
 }
 # fmt: on
 # What some rows mean (the runners below build exactly this):
@@ -147,6 +151,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
 #   has no structure (NA). Decisions act on a registration in the state they need (PENDING_EMPLOYER for
 #   validate/refuse, PENDING_PROVIDER otherwise). convocationsSend: a future session with one accepted
 #   participant; attendanceRecord: a session that started two hours ago, with one.
+# - TrainingSession.evaluationSummary, Registration.evaluation: a session that ran, whose participant (a person
+#   of the target structure, not the caller) attended and evaluated it; N = the field answers null.
+#   evaluationSubmit: on that participant's registration; only he may (tests/documents/test_evaluations.py).
 
 # Cells where the application disagrees with RULES.md: (operation, role, side) -> what happens and why it is
 # wrong. MATRIX keeps the rule; these cells are strict xfails until the code is fixed.
@@ -614,6 +621,53 @@ async def run_attendance_record(scene: Scene) -> str:
     return outcome(await scene.ask(RECORD, {"session": place.session_id, "halfDays": 2, "entries": entries}))
 
 
+async def evaluated(scene: Scene) -> tuple[Seats, str]:
+    """A session of the target that ran, and the registration of its participant, who attended and evaluated."""
+    place = await seats(scene, starts_in=timedelta(days=-3))
+    registration_id = await registration(scene, RegistrationStatus.ATTENDED, place)
+    async with scene.world.db.transaction() as session:
+        row = await session.get(Registration, from_global_id(registration_id)[1])
+        assert row is not None
+        session.add(
+            Evaluation(
+                registration_id=row.id,
+                session_id=row.session_id,
+                rating=4,
+                would_recommend=True,
+                comment="Très utile",
+                submitted_at=app_clock.now(),
+            )
+        )
+    return place, registration_id
+
+
+def field_value(body: dict[str, Any], name: str) -> str:
+    """ok when node(id) answers the field with a value, null when the node or the field is null."""
+    if body.get("errors"):
+        return outcome(body)
+    node_value = body["data"]["node"]
+    return "ok" if node_value and node_value[name] is not None else "null"
+
+
+async def run_session_evaluation_summary(scene: Scene) -> str:
+    place, _ = await evaluated(scene)
+    query = "query($id: ID!) { node(id: $id) { ... on TrainingSession { evaluationSummary { responses } } } }"
+    return field_value(await scene.ask(query, {"id": place.session_id}), "evaluationSummary")
+
+
+async def run_registration_evaluation(scene: Scene) -> str:
+    _, registration_id = await evaluated(scene)
+    query = "query($id: ID!) { node(id: $id) { ... on Registration { evaluation { rating } } } }"
+    return field_value(await scene.ask(query, {"id": registration_id}), "evaluation")
+
+
+async def run_evaluation_submit(scene: Scene) -> str:
+    place = await seats(scene, starts_in=timedelta(days=-3))
+    registration_id = await registration(scene, RegistrationStatus.ATTENDED, place)
+    value = {"registrationId": registration_id, "rating": 4, "wouldRecommend": True}
+    return await mutation(scene, "evaluationSubmit", "EvaluationSubmitInput", value)
+
+
 RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "me": run_me,
     "myDataExport": run_my_data_export,
@@ -633,6 +687,8 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "TrainingSession.registrations": run_session_registrations,
     "Account.registrations": run_account_registrations,
     "Account.favourites": run_account_favourites,
+    "TrainingSession.evaluationSummary": run_session_evaluation_summary,
+    "Registration.evaluation": run_registration_evaluation,
     "signUp": run_sign_up,
     "verifyEmail": run_verify_email,
     "verificationEmailResend": run_verification_email_resend,
@@ -672,6 +728,7 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "registrationCancel": decision(CANCEL, RegistrationStatus.PENDING_PROVIDER),
     "convocationsSend": run_convocations_send,
     "attendanceRecord": run_attendance_record,
+    "evaluationSubmit": run_evaluation_submit,
 }
 ROLE_GRANTS = {"employer": (Role.EMPLOYER,), "referent": (Role.REFERENT,), "provider": (Role.PROVIDER,)}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,7 @@ from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import audit, documents
-from parcourspro_gql.domain.base import get_or_refuse
+from parcourspro_gql.domain.base import get_or_refuse, settings_of
 from parcourspro_gql.domain.catalogue import provider_capacity
 from parcourspro_gql.domain.documents import DocumentKind, DocumentRef
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
@@ -256,6 +257,7 @@ async def record_attendance(
     now = clock.now()
     item.half_days, item.attendance_recorded_at = half_days, now
     recorded: list[Registration] = []
+    newly_attended: list[Registration] = []
     attended = {entry.registration_id: entry.half_days_attended for entry in entries}
     for row in rows.values():
         if row.id not in attended and row.half_days_attended is None:
@@ -268,6 +270,8 @@ async def record_attendance(
         row.status, row.half_days_attended, row.attendance_rate, row.updated_at = status, count, rate, now
         if row.id in attended:
             recorded.append(row)
+        if status is S.ATTENDED and previous is not S.ATTENDED:
+            newly_attended.append(row)
         if changed:
             await audit.record(
                 session,
@@ -281,6 +285,7 @@ async def record_attendance(
                 data={"halfDaysAttended": count, "halfDays": half_days},
             )
     await _tell_employers(session, item, training, recorded)
+    await _ask_evaluations(session, item, training, newly_attended)
     recorded.sort(key=lambda row: ids.index(row.id))
     return item, recorded
 
@@ -315,3 +320,25 @@ async def _tell_employers(
                     "lines": lines,
                 },
             )
+
+
+async def _ask_evaluations(
+    session: AsyncSession, item: TrainingSession, training: Training, attended: Sequence[Registration]
+) -> None:
+    """Q1: each participant asked once for his evaluation, when he is first recorded as present (a later
+    correction of his figures does not ask again)."""
+    deadline = item.ends_at + timedelta(days=settings_of(session).evaluation_days)
+    people = await _accounts(session, [row.beneficiary_id for row in attended])
+    for row in attended:
+        person = people[row.beneficiary_id]
+        await enqueue(
+            session,
+            to=person.email,
+            template="evaluation_requested",
+            context={
+                "first_name": person.first_name,
+                "training_title": training.title,
+                "starts_at": item.starts_at,
+                "deadline": deadline,
+            },
+        )

@@ -58,6 +58,11 @@ class DocumentKind(enum.Enum):
     CONVOCATION = "CONVOCATION"
     ATTESTATION = "ATTESTATION"
     ATTENDANCE_SHEET = "ATTENDANCE_SHEET"
+    COMPLETION_CERTIFICATE = "COMPLETION_CERTIFICATE"
+
+
+# D3, D6: one participant's, once he attended; the same download rules.
+ATTENDED_ONLY = frozenset({DocumentKind.ATTESTATION, DocumentKind.COMPLETION_CERTIFICATE})
 
 
 TITLES = {
@@ -65,12 +70,14 @@ TITLES = {
     DocumentKind.CONVOCATION: "Convocation",
     DocumentKind.ATTESTATION: "Attestation de fin de formation",
     DocumentKind.ATTENDANCE_SHEET: "Feuille d'émargement",
+    DocumentKind.COMPLETION_CERTIFICATE: "Certificat de réalisation",
 }
 TEMPLATES = {
     DocumentKind.CONVENTION: "convention",
     DocumentKind.CONVOCATION: "convocation",
     DocumentKind.ATTESTATION: "attestation",
     DocumentKind.ATTENDANCE_SHEET: "attendance_sheet",
+    DocumentKind.COMPLETION_CERTIFICATE: "completion_certificate",
 }
 
 
@@ -146,8 +153,9 @@ def documents_of(viewer: Viewer, registration: Registration, provider_structure_
         DocumentRef(DocumentKind.CONVENTION, registration.session_id, structure_id=registration.structure_id),
     ]
     if registration.status is S.ATTENDED:
-        refs.append(
-            DocumentRef(DocumentKind.ATTESTATION, registration.session_id, registration_id=registration.id)
+        refs.extend(
+            DocumentRef(kind, registration.session_id, registration_id=registration.id)
+            for kind in (DocumentKind.ATTESTATION, DocumentKind.COMPLETION_CERTIFICATE)
         )
     refs.append(DocumentRef(DocumentKind.ATTENDANCE_SHEET, registration.session_id))
     return [
@@ -297,7 +305,7 @@ async def _load_live(session: AsyncSession, viewer: Viewer, ref: DocumentRef) ->
     provider = await session.get(Structure, training.provider_structure_id)
     assert provider is not None
     common = _common(ref.kind, ref, item, training, provider)
-    if ref.kind in (DocumentKind.CONVOCATION, DocumentKind.ATTESTATION):
+    if ref.kind is DocumentKind.CONVOCATION or ref.kind in ATTENDED_ONLY:
         return await _personal(session, viewer, ref, item, training, common)
     if ref.kind is DocumentKind.CONVENTION:
         if ref.structure_id is None:
@@ -346,12 +354,12 @@ async def _personal(
     training: Training,
     common: dict[str, Any],
 ) -> DocumentFile | None:
-    """A convocation (D2) or an attestation (D3): one participant's."""
+    """A convocation (D2), an attestation (D3) or a completion certificate (D6): one participant's."""
     registration = await session.get(Registration, ref.registration_id) if ref.registration_id else None
     if registration is None or registration.session_id != item.id:
         return None
     exists = registration.status in ISSUED
-    if ref.kind is DocumentKind.ATTESTATION:
+    if ref.kind in ATTENDED_ONLY:
         exists = registration.status is S.ATTENDED and bool(item.half_days)
     if not exists or not may_download(
         viewer,
@@ -366,7 +374,7 @@ async def _personal(
     assert person is not None
     assert structure is not None
     context: dict[str, Any] = {**common, "person": _person(person), "structure": _party(structure)}
-    if ref.kind is DocumentKind.ATTESTATION:
+    if ref.kind in ATTENDED_ONLY:
         attended = registration.half_days_attended or 0
         half_days = item.half_days or 1
         context["attendance"] = {

@@ -188,8 +188,8 @@ async def export_data(session: AsyncSession, viewer: Viewer) -> dict[str, Any]:
 async def _documents_naming(
     session: AsyncSession, viewer: Viewer, account_id: int
 ) -> list[documents.DocumentFile]:
-    """Every document that prints the person's name: his convocations and attestations, and the conventions
-    and attendance sheets of his sessions."""
+    """Every document that prints the person's name: his convocations, attestations and certificates, and
+    the conventions and attendance sheets of his sessions."""
     rows = list(
         await session.scalars(
             select(Registration).where(
@@ -202,6 +202,7 @@ async def _documents_naming(
         refs += [
             DocumentRef(DocumentKind.CONVOCATION, row.session_id, registration_id=row.id),
             DocumentRef(DocumentKind.ATTESTATION, row.session_id, registration_id=row.id),
+            DocumentRef(DocumentKind.COMPLETION_CERTIFICATE, row.session_id, registration_id=row.id),
             DocumentRef(DocumentKind.CONVENTION, row.session_id, structure_id=row.structure_id),
             DocumentRef(DocumentKind.ATTENDANCE_SHEET, row.session_id),
         ]

@@ -13,6 +13,10 @@ from parcourspro_gql.loaders.catalogue import (
     SessionsByTrainingIdLoader,
     TrainingByIdLoader,
 )
+from parcourspro_gql.loaders.evaluations import (
+    EvaluationByRegistrationIdLoader,
+    EvaluationSummaryBySessionIdLoader,
+)
 from parcourspro_gql.loaders.structures import MembershipsByStructureIdLoader, StructureByIdLoader
 
 L = TypeVar("L")
@@ -47,6 +51,8 @@ class Loaders:
     session_by_id = _Lazy(SessionByIdLoader)
     sessions_by_training_id = _Lazy(SessionsByTrainingIdLoader)
     favourite_training_ids_by_account_id = _Lazy(FavouriteTrainingIdsByAccountIdLoader)
+    evaluation_by_registration_id = _Lazy(EvaluationByRegistrationIdLoader)
+    evaluation_summary_by_session_id = _Lazy(EvaluationSummaryBySessionIdLoader)
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -3,6 +3,7 @@
 from parcourspro_gql.models.account import Account, AccountRole, AffiliationStatus, Role
 from parcourspro_gql.models.archive import ArchivedDocument
 from parcourspro_gql.models.audit import AuditEntry
+from parcourspro_gql.models.evaluation import Evaluation
 from parcourspro_gql.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
 from parcourspro_gql.models.registration import (
     LIVE_STATUSES,
@@ -28,6 +29,7 @@ __all__ = [
     "AffiliationStatus",
     "ArchivedDocument",
     "AuditEntry",
+    "Evaluation",
     "Favourite",
     "LoginAttempt",
     "Membership",

@@ -58,6 +58,11 @@ class TrainingSession(Base):
     second_phase_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     half_days: Mapped[int | None] = mapped_column(Integer)
     contact: Mapped[str] = mapped_column(String(300), default="")
+    # T5: below this many accepted participants a week before the start, the provider and managers are warned.
+    min_participants: Mapped[int | None] = mapped_column(Integer)
+    # T4: a cancelled session keeps its row (registrations, audit and documents point at it).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     convocations_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -68,6 +73,7 @@ class TrainingSession(Base):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("registration_closes_at > registration_opens_at", name="window_ordered"),
         CheckConstraint("half_days IS NULL OR half_days > 0", name="half_days_positive"),
+        CheckConstraint("min_participants IS NULL OR min_participants > 0", name="min_participants_positive"),
     )
 
 

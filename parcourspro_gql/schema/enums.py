@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import strawberry
 
 from parcourspro_gql import models
@@ -24,3 +26,9 @@ RegistrationCategory = strawberry.enum(
 )
 
 DocumentKind = strawberry.enum(Kind, name="DocumentKind")
+
+
+@strawberry.enum(description="Whether a session runs as planned or was cancelled (T4).")
+class SessionStatus(enum.Enum):
+    SCHEDULED = "SCHEDULED"
+    CANCELLED = "CANCELLED"

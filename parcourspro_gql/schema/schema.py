@@ -24,6 +24,7 @@ from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.execution import FastPathExecutionContext, mark_fast_fields
 from parcourspro_gql.schema.extensions import RequestGuards, is_expected
 from parcourspro_gql.schema.registrations.attendance import AttendanceMutations
+from parcourspro_gql.schema.registrations.evaluations import EvaluationMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
 from parcourspro_gql.schema.registrations.queries import RegistrationQueries
 from parcourspro_gql.schema.relay import Node, resolve_node
@@ -49,6 +50,7 @@ class Mutation(
     CatalogueMutations,
     AttendanceMutations,
     RegistrationMutations,
+    EvaluationMutations,
 ):
     pass
 

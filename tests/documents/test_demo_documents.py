@@ -35,7 +35,7 @@ async def test_demo_people_download_their_documents_and_the_trainer_sends_convoc
     edges = (await gql(HISTORY, token=camille))["data"]["me"]["registrations"]["edges"]
     attended = next(edge["node"] for edge in edges if edge["node"]["status"] == "ATTENDED")
     documents = {document["kind"]: document["url"] for document in attended["documents"]}
-    assert set(documents) == {"CONVOCATION", "CONVENTION", "ATTESTATION"}
+    assert set(documents) == {"CONVOCATION", "CONVENTION", "ATTESTATION", "COMPLETION_CERTIFICATE"}
 
     class Bearer:
         token = camille

@@ -32,6 +32,8 @@ MATRIX = {
     "CONVENTION":       (404, 200,        404,      200,     404,      200,     200,     404,       200),
     "ATTESTATION":      (404, 200,        404,      200,     404,      200,     200,     404,       200),
     "ATTENDANCE_SHEET": (404, 404,        404,      404,     404,      404,     200,     404,       200),
+    # D6: the same rules as the attestation.
+    "COMPLETION_CERTIFICATE": (404, 200,    404,      200,     404,      200,     200,     404,       200),
 }
 # fmt: on
 
@@ -68,7 +70,7 @@ async def test_who_may_download_each_kind(client, world: World, course: Course, 
 async def test_registration_documents_list_what_the_caller_may_download(world: World, course: Course, clock):
     course.start(clock)
     assert code(await course.record(2, {"org0": 2, "other0": 0})) == "ok"
-    every = {"CONVOCATION", "CONVENTION", "ATTESTATION", "ATTENDANCE_SHEET"}
+    every = {"CONVOCATION", "CONVENTION", "ATTESTATION", "COMPLETION_CERTIFICATE", "ATTENDANCE_SHEET"}
     assert set(await course.documents("org0", course.trainer)) == every
     assert set(await course.documents("org0", await world.manager())) == every
     assert set(await course.documents("org0", course.employer)) == every - {"ATTENDANCE_SHEET"}
@@ -89,6 +91,7 @@ async def test_a_document_that_does_not_exist_is_a_404_even_for_a_manager(
     pending_pk = from_global_id(pending)[1]
     missing = [
         DocumentRef(DocumentKind.ATTESTATION, session, registration_id=registration_pk),  # not attended yet
+        DocumentRef(DocumentKind.COMPLETION_CERTIFICATE, session, registration_id=registration_pk),
         DocumentRef(DocumentKind.CONVOCATION, session, registration_id=pending_pk),  # not accepted
         DocumentRef(DocumentKind.CONVOCATION, session, registration_id=999_999),
         DocumentRef(DocumentKind.CONVOCATION, session + 1, registration_id=registration_pk),  # wrong session

@@ -76,6 +76,32 @@ async def test_the_attestation_states_hours_and_rate(client, course: Course, clo
         assert expected in text, expected
 
 
+async def test_the_completion_certificate_states_the_hours_completed_for_the_funder(
+    client, course: Course, clock
+):
+    course.start(clock)
+    assert code(await course.record(4, {"org0": 3, "other0": 0})) == "ok"
+    text = await fetch(client, course, "org0", "COMPLETION_CERTIFICATE", course.employer)
+    for expected in (
+        "Certificat de réalisation",
+        "R6332-26",
+        "Institut de Formation Aquitaine",
+        f"SIRET {course.provider.siret}",
+        "Mission Locale des Graves",
+        f"SIRET {course.org.siret}",
+        "Accueillir é è à ç œ € : les publics",
+        "du 28/12/2026 au 29/12/2026",
+        "Durée prévue 14 heures",
+        "Durée réalisée 10,5 heures",
+        "3 demi-journée(s) sur 4 (75 %)",
+        "3 ans",
+    ):
+        assert expected in text, expected
+    assert all(part in text for part in await names(course.world, course.accepted["org0"][0].pk))
+    # Absent: no certificate.
+    assert "COMPLETION_CERTIFICATE" not in await course.documents("other0")
+
+
 async def test_the_attendance_sheet_has_a_line_per_participant_and_a_column_per_half_day(
     client, course: Course, clock
 ):

@@ -107,7 +107,9 @@ async def test_a_manager_anonymises_a_person_and_the_evidence_stays(
     assert (registration.status.value, registration.attendance_rate) == ("ATTENDED", 0.75)
     assert roles == 0
     assert emails == 0
-    assert archived == 4  # his convocation and attestation, the convention of his structure, the sheet
+    assert (
+        archived == 5
+    )  # his convocation, attestation and certificate, his structure's convention, the sheet
     assert reason == REASON
 
     # He can no longer log in or use his token; the evidence still names him for those concerned.

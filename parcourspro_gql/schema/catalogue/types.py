@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from parcourspro_gql import models
-from parcourspro_gql.domain import catalogue
+from parcourspro_gql.domain import catalogue, evaluations
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.domain.documents import days_between
 from parcourspro_gql.loaders.pagination import Page, encode_cursor, page_size
 from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.enums import RegistrationStatus, TrainingFormat
+from parcourspro_gql.schema.enums import RegistrationStatus, SessionStatus, TrainingFormat
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.execution import attached
+from parcourspro_gql.schema.registrations.evaluation_types import EvaluationSummary
 from parcourspro_gql.schema.relay import (
     Connection,
     Node,
@@ -49,6 +50,15 @@ class TrainingSession(Node):
     half_days: int | None = strawberry.field(
         description="Number of half-days the session lasts, once set (by the provider's attendance record)."
     )
+    status: SessionStatus
+    cancellation_reason: str | None
+    min_participants: int | None = strawberry.field(
+        description="Below this number of accepted participants a week before the start, the provider and "
+        "managers are warned."
+    )
+    contact: str | None = strawberry.field(
+        description="Who to contact about the session (printed on convocations)."
+    )
     # Attached when a list loaded it for the whole page; otherwise `training` asks the loader.
     training_obj: strawberry.Private[Training | None] = None
 
@@ -61,8 +71,12 @@ class TrainingSession(Node):
                 training_pk=v["training_id"],
                 seats_left=v["capacity"] - v["seats_taken"],
                 training_obj=training,
+                status=SessionStatus.CANCELLED if v["cancelled_at"] else SessionStatus.SCHEDULED,
+                contact=v["contact"] or None,
                 **columns(
                     v,
+                    "cancellation_reason",
+                    "min_participants",
                     "starts_at",
                     "ends_at",
                     "location",
@@ -108,6 +122,17 @@ class TrainingSession(Node):
         if not (viewer.is_manager or catalogue.is_provider_of(viewer, training)):
             raise forbidden()
         return await RegistrationType.connection(info, rules.of_session(self.pk, status), first, after)
+
+    @strawberry.field(
+        description="Satisfaction of the participants (Qualiopi indicator 30): its provider and managers "
+        "only (null for anyone else)."
+    )
+    async def evaluation_summary(self, info: Info) -> EvaluationSummary | None:
+        training = await info.context.loaders.training_by_id.load(self.training_pk)
+        assert training is not None
+        if not evaluations.can_read_summary(info.context.viewer, training.provider_structure_id):
+            return None
+        return EvaluationSummary.of(await info.context.loaders.evaluation_summary_by_session_id.load(self.pk))
 
 
 @strawberry.type

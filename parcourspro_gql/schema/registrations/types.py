@@ -14,6 +14,7 @@ from sqlalchemy.sql import Select
 
 from parcourspro_gql import models
 from parcourspro_gql.domain import documents as paperwork
+from parcourspro_gql.domain import evaluations
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.loaders.pagination import Page
 from parcourspro_gql.schema.accounts.types import Account
@@ -22,6 +23,7 @@ from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import DocumentKind, RegistrationCategory, RegistrationStatus
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.execution import attached
+from parcourspro_gql.schema.registrations.evaluation_types import Evaluation
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
 from parcourspro_gql.schema.rows import build
 from parcourspro_gql.schema.structures.types import Structure
@@ -174,6 +176,19 @@ class Registration(Node):
             Document.of(ref, public_url, paperwork.file_name(ref, title))
             for ref in paperwork.documents_of(info.context.viewer, self.row, provider_structure_id)
         ]
+
+    @strawberry.field(
+        description="The participant's evaluation once given: the participant, the provider and managers."
+    )
+    async def evaluation(self, info: Info) -> Evaluation | None:
+        if self.row.status is not models.RegistrationStatus.ATTENDED:
+            return None
+        training = await info.context.loaders.training_by_id.load(self.row.training_id)
+        assert training is not None
+        if not evaluations.can_read_evaluation(info.context.viewer, self.row, training.provider_structure_id):
+            return None
+        row = await info.context.loaders.evaluation_by_registration_id.load(self.row.id)
+        return Evaluation.from_row(row) if row else None
 
     @staticmethod
     async def connection(
