@@ -71,6 +71,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "myDataExport":                   ("U-",     "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
     "structures":                     ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
     "trainings":                      ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
+    "sessions":                       ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
+    "providerSessions":               ("U",      "F",         "F",      "F",      "ok/H",   "F"),
     "pendingAffiliations":            ("U",      "F",         "F",      "ok/H",   "F",      "ok"),
     "managerDashboard":               ("U-",     "F-",        "F-",     "F-",     "F-",     "ok-"),
     "employerOverview":               ("U",      "F",         "ok/F",   "F",      "F",      "ok"),
@@ -136,8 +138,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
 }
 # fmt: on
 # What some rows mean (the runners below build exactly this):
-# - me: null for a visitor, no error. structures, trainings: public lists; ok = the target structure (or a
-#   training it runs) is listed. pendingAffiliations: ok = a pending account of the target is listed.
+# - me: null for a visitor, no error. structures, trainings, sessions: public lists; ok = the target structure
+#   (or a training or session it runs) is listed. providerSessions: a provider's own sessions only. pendingAffiliations: ok = a pending account of the target is listed.
 # - employerOverview: structureId = the target. node(Structure) PENDING: a request no manager decided yet.
 # - Account.registrations / Account.favourites: of another person of the target structure (favourites are
 #   the account's own only, managers included).
@@ -333,6 +335,18 @@ async def run_trainings(scene: Scene) -> str:
     place = await seats(scene)
     body = await scene.ask("{ trainings(first: 100) { edges { node { id } } } }")
     return listed(body, place.training_id)
+
+
+async def run_sessions(scene: Scene) -> str:
+    place = await seats(scene)
+    body = await scene.ask("{ sessions(first: 100) { edges { node { id } } } }")
+    return listed(body, place.session_id)
+
+
+async def run_provider_sessions(scene: Scene) -> str:
+    place = await seats(scene)
+    body = await scene.ask("{ providerSessions(first: 100) { edges { node { id } } } }")
+    return listed(body, place.session_id)
 
 
 async def run_pending_affiliations(scene: Scene) -> str:
@@ -673,6 +687,8 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "myDataExport": run_my_data_export,
     "structures": run_structures,
     "trainings": run_trainings,
+    "sessions": run_sessions,
+    "providerSessions": run_provider_sessions,
     "pendingAffiliations": run_pending_affiliations,
     "managerDashboard": run_manager_dashboard,
     "employerOverview": run_employer_overview,

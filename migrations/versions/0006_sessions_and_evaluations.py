@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import parcourspro_gql.db
+from parcourspro_gql.models._types import normalize_search
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -22,12 +23,26 @@ def upgrade() -> None:
     with op.batch_alter_table("training_sessions") as batch:
         batch.add_column(sa.Column("min_participants", sa.Integer(), nullable=True))
         batch.add_column(
+            sa.Column("location_search", sa.String(length=300), nullable=False, server_default="")
+        )
+        batch.add_column(
             sa.Column("cancelled_at", parcourspro_gql.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch.add_column(sa.Column("cancellation_reason", sa.Text(), nullable=True))
         batch.create_check_constraint(
             op.f("ck_training_sessions_min_participants_positive"),
             "min_participants IS NULL OR min_participants > 0",
+        )
+    sessions = sa.table(
+        "training_sessions",
+        sa.column("id", sa.Integer),
+        sa.column("location", sa.String),
+        sa.column("location_search", sa.String),
+    )
+    connection = op.get_bind()
+    for pk, location in connection.execute(sa.select(sessions.c.id, sessions.c.location)).all():
+        connection.execute(
+            sessions.update().where(sessions.c.id == pk).values(location_search=normalize_search(location))
         )
     op.create_table(
         "evaluations",
@@ -62,3 +77,4 @@ def downgrade() -> None:
         batch.drop_column("cancellation_reason")
         batch.drop_column("cancelled_at")
         batch.drop_column("min_participants")
+        batch.drop_column("location_search")

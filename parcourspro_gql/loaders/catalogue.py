@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from operator import attrgetter
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.sql import Select
 
 from parcourspro_gql.loaders.base import Loader, group_by, index_by
-from parcourspro_gql.models import Favourite, Training, TrainingSession
+from parcourspro_gql.models import Favourite, Training, TrainingFormat, TrainingSession
+from parcourspro_gql.models._types import normalize_search
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class TrainingByIdLoader(Loader[int, Training | None]):
@@ -42,3 +50,69 @@ class FavouriteTrainingIdsByAccountIdLoader(Loader[int, set[int]]):
         return [
             {row.training_id for row in group} for group in group_by(rows, attrgetter("account_id"), keys)
         ]
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    """Query.sessions' filters (each optional): words of the training, its format, a date range of the start
+    in Paris, a city in the place, seats still free, reserved to members or not, the provider."""
+
+    search: str | None = None
+    format: TrainingFormat | None = None
+    starts_from: date | None = None
+    starts_to: date | None = None
+    city: str | None = None
+    with_seats_left: bool = False
+    reserved_to_members: bool | None = None
+    provider_structure_id: int | None = None
+
+
+def _paris_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=PARIS)
+
+
+def upcoming_sessions(filters: SessionFilters, now: datetime) -> Select[Any]:
+    """The session catalogue: sessions not cancelled that have not started, of trainings matching the filters;
+    pages join their training (one statement per page, see SESSION_ORDER)."""
+    statement = (
+        select(TrainingSession)
+        .join(Training, Training.id == TrainingSession.training_id)
+        .where(TrainingSession.starts_at > now, TrainingSession.cancelled_at.is_(None))
+    )
+    for word in normalize_search(filters.search or "").split():
+        statement = statement.where(Training.search_text.contains(word, autoescape=True))
+    if filters.format is not None:
+        statement = statement.where(Training.format == filters.format)
+    if filters.starts_from is not None:
+        statement = statement.where(TrainingSession.starts_at >= _paris_midnight(filters.starts_from))
+    if filters.starts_to is not None:
+        end = _paris_midnight(filters.starts_to + timedelta(days=1))
+        statement = statement.where(TrainingSession.starts_at < end)
+    city = normalize_search(filters.city or "")
+    if city:
+        statement = statement.where(TrainingSession.location_search.contains(city, autoescape=True))
+    if filters.with_seats_left:
+        statement = statement.where(TrainingSession.seats_taken < TrainingSession.capacity)
+    if filters.reserved_to_members is not None:
+        statement = statement.where(Training.reserved_to_members.is_(filters.reserved_to_members))
+    if filters.provider_structure_id is not None:
+        statement = statement.where(Training.provider_structure_id == filters.provider_structure_id)
+    return statement
+
+
+def provider_sessions(provider_structure_id: int, now: datetime, past: bool) -> Select[Any]:
+    """A provider's own sessions, cancelled ones included: those still to end, or (past) those ended."""
+    ended = TrainingSession.ends_at <= now
+    return (
+        select(TrainingSession)
+        .join(Training, Training.id == TrainingSession.training_id)
+        .where(Training.provider_structure_id == provider_structure_id, ended if past else ~ended)
+    )
+
+
+def with_training(statement: Select[Any]) -> Select[Any]:
+    """Adds the (already joined) training of each session to the page's rows."""
+    return statement.add_columns(Training)
+
+
+SESSION_ORDER = (TrainingSession.starts_at, TrainingSession.id)

@@ -73,12 +73,18 @@ _PAGED_MAX = 1024
 
 
 def _paged(
-    statement: Select[Any], order_by: Sequence[InstrumentedAttribute[Any]], limit: int, after: bool
+    statement: Select[Any],
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    limit: int,
+    after: bool,
+    descending: bool = False,
 ) -> Select[Any]:
     if after:
         marks = [bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(order_by)]
-        statement = statement.where(tuple_(*order_by) > tuple_(*marks))
-    return statement.order_by(*order_by).limit(limit + 1)
+        row, mark = tuple_(*order_by), tuple_(*marks)
+        statement = statement.where(row < mark if descending else row > mark)
+    order = [column.desc() for column in order_by] if descending else order_by
+    return statement.order_by(*order).limit(limit + 1)
 
 
 async def paginate(
@@ -91,21 +97,25 @@ async def paginate(
     widen: Callable[[Select[Any]], Select[Any]] | None = None,
     params: Mapping[str, Any] | None = None,
     shape: Hashable | None = None,
+    descending: bool = False,
 ) -> Page[Any]:
     """One page of `statement` (a select of one entity) in ascending `order_by`, whose last column is unique.
 
     `widen` may join related entities to each row (a many-to-one relation: one row each), read in the same
     statement and handed back in `Page.joined`. `params` are the values of the statement's bound parameters.
     `shape`, when given, names everything that shapes `statement` and `widen` (not the values of `params`):
-    the paged statement is then built once per shape and page size. The total count is a separate
+    the paged statement is then built once per shape and page size. `descending` reverses the order (every
+    column), the most recent first. The total count is a separate
     statement, of `statement` alone, run only if the client asks for `totalCount`.
     """
     limit = page_size(first)
     values = decode_cursor(after, order_by) if after is not None else []
-    key = None if shape is None else (shape, tuple(order_by), limit, after is not None)
+    key = None if shape is None else (shape, tuple(order_by), limit, after is not None, descending)
     paged = _PAGED.get(key) if key is not None else None
     if paged is None:
-        paged = _paged(statement if widen is None else widen(statement), order_by, limit, after is not None)
+        paged = _paged(
+            statement if widen is None else widen(statement), order_by, limit, after is not None, descending
+        )
         if key is not None:
             if len(_PAGED) >= _PAGED_MAX:
                 _PAGED.clear()

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from parcourspro_gql.db import Base, UTCDateTime
-from parcourspro_gql.models._types import enum_column
+from parcourspro_gql.models._types import enum_column, normalize_search
 
 
 class TrainingFormat(enum.Enum):
@@ -48,6 +48,8 @@ class TrainingSession(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     location: Mapped[str] = mapped_column(String(300))
+    # The location lower-cased and without accents: Query.sessions' `city` filter compares it.
+    location_search: Mapped[str] = mapped_column(String(300), default="")
     capacity: Mapped[int] = mapped_column(Integer)
     # Accepted registrations. The CHECK makes over-selling impossible whatever the code does: selection is
     # `UPDATE ... SET seats_taken = seats_taken + 1 WHERE seats_taken < capacity`, atomic on both databases.
@@ -66,6 +68,12 @@ class TrainingSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     convocations_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @validates("location")
+    def _index_location(self, _key: str, value: str) -> str:
+        # Wherever a location is set (creation, change, seed, tests), its search form follows.
+        self.location_search = normalize_search(value)
+        return value
 
     __table_args__ = (
         CheckConstraint("capacity > 0", name="capacity_positive"),

@@ -130,10 +130,11 @@ async def connection(
     widen: Callable[[Select[Any]], Select[Any]] | None = None,
     params: Mapping[str, Any] | None = None,
     shape: Hashable | None = None,
+    descending: bool = False,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
-    `widen`, `params` and `shape` are paginate's. `preload`, given the page (with what `widen` joined),
+    `widen`, `params`, `shape` and `descending` are paginate's. `preload`, given the page (with what `widen` joined),
     returns the function that builds each node with its relations attached, so nested fields read plain
     objects instead of each awaiting a loader.
     """
@@ -147,6 +148,7 @@ async def connection(
             widen=widen,
             params=params,
             shape=shape,
+            descending=descending,
         )
     except PaginationError as error:
         raise bad_argument(error) from error

@@ -34,8 +34,6 @@ PENDING: set[str] = {
     "Field Mutation.structureUpdate was removed.",
     "Field Mutation.trainingSessionCancel was removed.",
     "Field Mutation.trainingSessionUpdate was removed.",
-    "Field Query.providerSessions was removed.",
-    "Field Query.sessions was removed.",
     "Field Query.statistics was removed.",
     "Field Registration.seatOffer was removed.",
     "Field Registration.waitlistPosition was removed.",

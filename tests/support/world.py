@@ -152,6 +152,8 @@ async def training_session(
     open_: bool = True,
     second_phase_in: timedelta | None = None,
     training_pk: int | None = None,
+    location: str = "Cap Métiers, Pessac",
+    duration: timedelta = timedelta(days=1, hours=8),
 ) -> Seats:
     """A training (or another session of `training_pk`) whose registration window is open now, or closed."""
     now = clock.now()
@@ -177,8 +179,8 @@ async def training_session(
         item = TrainingSession(
             training_id=training_pk,
             starts_at=starts,
-            ends_at=starts + timedelta(days=1, hours=8),
-            location="Cap Métiers, Pessac",
+            ends_at=starts + duration,
+            location=location,
             capacity=capacity,
             seats_taken=0,
             registration_opens_at=now - timedelta(days=10) if open_ else now + timedelta(days=1),
