@@ -122,6 +122,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     # --- Mutation: catalogue ---
     "trainingCreate":                 ("U",      "F",         "F",      "F",      "F",      "ok"),
     "trainingSessionCreate":          ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
+    "trainingSessionUpdate":          ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
+    "trainingSessionCancel":          ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "favouriteAdd":                   ("U",      "ok",        "ok",     "ok",     "ok",     "ok"),
     "favouriteRemove":                ("U",      "ok",        "ok",     "ok",     "ok",     "ok"),
     # --- Mutation: registrations and sessions ---
@@ -138,8 +140,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
 }
 # fmt: on
 # What some rows mean (the runners below build exactly this):
-# - me: null for a visitor, no error. structures, trainings, sessions: public lists; ok = the target structure
-#   (or a training or session it runs) is listed. providerSessions: a provider's own sessions only. pendingAffiliations: ok = a pending account of the target is listed.
+# - me: null for a visitor, no error. structures, trainings, sessions: public lists; ok = the target
+#   structure (or a training or session it runs) is listed. providerSessions: a provider's own sessions only.
+#   pendingAffiliations: ok = a pending account of the target is listed.
 # - employerOverview: structureId = the target. node(Structure) PENDING: a request no manager decided yet.
 # - Account.registrations / Account.favourites: of another person of the target structure (favourites are
 #   the account's own only, managers included).
@@ -585,6 +588,18 @@ async def run_training_session_create(scene: Scene) -> str:
     return await mutation(scene, "trainingSessionCreate", "TrainingSessionCreateInput", value)
 
 
+async def run_training_session_update(scene: Scene) -> str:
+    place = await seats(scene)
+    value = {"sessionId": place.session_id, "capacity": 12, "reason": "Une salle plus grande"}
+    return await mutation(scene, "trainingSessionUpdate", "TrainingSessionUpdateInput", value)
+
+
+async def run_training_session_cancel(scene: Scene) -> str:
+    place = await seats(scene)
+    value = {"sessionId": place.session_id, "reason": "Formateur indisponible"}
+    return await mutation(scene, "trainingSessionCancel", "TrainingSessionCancelInput", value)
+
+
 async def run_favourite_add(scene: Scene) -> str:
     place = await seats(scene)
     return await mutation(scene, "favouriteAdd", "FavouriteInput", {"trainingId": place.training_id})
@@ -733,6 +748,8 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "referentTransfer": run_referent_transfer,
     "trainingCreate": run_training_create,
     "trainingSessionCreate": run_training_session_create,
+    "trainingSessionUpdate": run_training_session_update,
+    "trainingSessionCancel": run_training_session_cancel,
     "favouriteAdd": run_favourite_add,
     "favouriteRemove": run_favourite_remove,
     "registrationRequest": run_registration_request,

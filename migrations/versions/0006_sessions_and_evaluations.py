@@ -29,6 +29,7 @@ def upgrade() -> None:
             sa.Column("cancelled_at", parcourspro_gql.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch.add_column(sa.Column("cancellation_reason", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
         batch.create_check_constraint(
             op.f("ck_training_sessions_min_participants_positive"),
             "min_participants IS NULL OR min_participants > 0",
@@ -74,6 +75,7 @@ def downgrade() -> None:
     op.drop_table("evaluations")
     with op.batch_alter_table("training_sessions") as batch:
         batch.drop_constraint(op.f("ck_training_sessions_min_participants_positive"), type_="check")
+        batch.drop_column("revision")
         batch.drop_column("cancellation_reason")
         batch.drop_column("cancelled_at")
         batch.drop_column("min_participants")

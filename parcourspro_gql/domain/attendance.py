@@ -6,6 +6,9 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
+from typing import Literal
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database
+from parcourspro_gql.documents import calendar
+from parcourspro_gql.documents.calendar import Invitation
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import audit, documents
 from parcourspro_gql.domain.base import get_or_refuse, settings_of
@@ -32,6 +37,35 @@ from parcourspro_gql.models import (
 from parcourspro_gql.models import RegistrationStatus as S
 
 PDF = "application/pdf"
+
+
+def calendar_invitation(
+    session: AsyncSession,
+    registration: Registration,
+    person: Account,
+    item: TrainingSession,
+    training: Training,
+    method: Literal["REQUEST", "CANCEL"],
+) -> Attachment:
+    """T5: the participant's calendar event for his seat (its UID stays the registration's), as an .ics part."""
+    settings = settings_of(session)
+    organizer_name, organizer_email = parseaddr(settings.mail_from)
+    host = urlsplit(settings.public_url).hostname or "parcourspro"
+    invitation = Invitation(
+        uid=f"registration-{registration.id}@{host}",
+        sequence=item.revision + (1 if method == "CANCEL" else 0),
+        title=training.title,
+        starts_at=item.starts_at,
+        ends_at=item.ends_at,
+        location=item.location,
+        description=f"ParcoursPro — {training.title}. Contact : {item.contact or 'l’organisme de formation'}.",
+        organizer_name=organizer_name or "ParcoursPro",
+        organizer_email=organizer_email,
+        attendee_name=f"{person.first_name} {person.last_name}",
+        attendee_email=person.email,
+    )
+    name = "annulation.ics" if method == "CANCEL" else "invitation.ics"
+    return Attachment(name, calendar.CONTENT_TYPE, calendar.render_ics(invitation, method, clock.now()))
 
 
 PROVIDER_ONLY = "Seul l'organisme de formation de la session peut faire cela."
@@ -136,13 +170,23 @@ async def send_convocations(db: Database, viewer: Viewer, session_id: int) -> Tr
             person = people[registration.beneficiary_id]
             registration.convocation_sent_at = now
             sent_structures.add(registration.structure_id)
+            # Sent once per version of the session: a change of dates or place (T3) sends it again.
+            revision = f":r{item.revision}" if item.revision else ""
             await enqueue(
                 session,
                 to=person.email,
                 template="convocation",
-                context={"first_name": person.first_name, "training_title": training.title, "item": item},
-                dedup_key=f"convocation:{registration.id}",
-                attachments=[Attachment(convocation.file_name, PDF, convocation.content)],
+                context={
+                    "first_name": person.first_name,
+                    "training_title": training.title,
+                    "item": item,
+                    "updated": bool(item.revision),
+                },
+                dedup_key=f"convocation:{registration.id}{revision}",
+                attachments=[
+                    Attachment(convocation.file_name, PDF, convocation.content),
+                    calendar_invitation(session, registration, person, item, training, "REQUEST"),
+                ],
             )
             await audit.record(
                 session,

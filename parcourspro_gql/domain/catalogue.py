@@ -49,9 +49,67 @@ class SessionData:
     capacity: int
     registration_opens_at: datetime
     registration_closes_at: datetime
+    min_participants: int | None = None
+    contact: str | None = None
 
 
-def _text(value: str, field: str, maximum: int, minimum: int = 1) -> str:
+def check_schedule(
+    starts_at: datetime, ends_at: datetime, opens_at: datetime, closes_at: datetime, now: datetime
+) -> None:
+    """T2: a session's moments, at its creation or at a change (T3): zoned, ordered, in the future, and the
+    registrations closed by the start."""
+    moments = {
+        "startsAt": starts_at,
+        "endsAt": ends_at,
+        "registrationOpensAt": opens_at,
+        "registrationClosesAt": closes_at,
+    }
+    for field, moment in moments.items():
+        if moment.tzinfo is None:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "Indiquez le fuseau horaire (par exemple +01:00).", field
+            )
+    if ends_at <= starts_at:
+        raise DomainError(ErrorCode.INVALID_INPUT, "La fin doit suivre le début.", "endsAt")
+    if starts_at <= now:
+        raise DomainError(ErrorCode.INVALID_INPUT, "La session doit commencer dans le futur.", "startsAt")
+    if closes_at <= opens_at:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "La clôture des inscriptions doit suivre leur ouverture.",
+            "registrationClosesAt",
+        )
+    if closes_at > starts_at:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "Les inscriptions doivent se clore avant le début.",
+            "registrationClosesAt",
+        )
+
+
+def check_capacity(capacity: int) -> None:
+    if not 1 <= capacity <= 1000:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Capacité attendue entre 1 et 1 000 places.", "capacity")
+
+
+def check_min_participants(value: int | None) -> int | None:
+    """T5: the headcount below which the provider and managers are warned a week before the start."""
+    if value is not None and not 1 <= value <= 1000:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Le minimum de participants va de 1 à 1 000.", "minParticipants"
+        )
+    return value
+
+
+def check_contact(value: str | None) -> str:
+    """Who to contact about the session (printed on convocations); empty for the provider itself."""
+    contact = " ".join((value or "").split())
+    if len(contact) > 300:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Le contact compte au plus 300 caractères.", "contact")
+    return contact
+
+
+def checked_text(value: str, field: str, maximum: int, minimum: int = 1) -> str:
     value = value.strip()
     if not minimum <= len(value) <= maximum:
         raise DomainError(
@@ -94,9 +152,9 @@ async def create_training(session: AsyncSession, viewer: Viewer, data: TrainingD
         raise DomainError(
             ErrorCode.INVALID_INPUT, "Durée attendue entre 0,5 et 1 000 heures.", "durationHours"
         )
-    title = _text(data.title, "title", 200, 3)
-    description = _text(data.description, "description", 10_000)
-    objectives = _text(data.objectives, "objectives", 5_000)
+    title = checked_text(data.title, "title", 200, 3)
+    description = checked_text(data.description, "description", 10_000)
+    objectives = checked_text(data.objectives, "objectives", 5_000)
     training = Training(
         title=title,
         description=description,
@@ -132,46 +190,22 @@ async def create_session(session: AsyncSession, viewer: Viewer, data: SessionDat
     if not (viewer.is_manager or is_provider_of(viewer, training)):
         raise DomainError(ErrorCode.FORBIDDEN, "Seul l'organisme de cette formation crée ses sessions.")
     now = clock.now()
-    moments = {
-        "startsAt": data.starts_at,
-        "endsAt": data.ends_at,
-        "registrationOpensAt": data.registration_opens_at,
-        "registrationClosesAt": data.registration_closes_at,
-    }
-    for field, moment in moments.items():
-        if moment.tzinfo is None:
-            raise DomainError(
-                ErrorCode.INVALID_INPUT, "Indiquez le fuseau horaire (par exemple +01:00).", field
-            )
-    if data.ends_at <= data.starts_at:
-        raise DomainError(ErrorCode.INVALID_INPUT, "La fin doit suivre le début.", "endsAt")
-    if data.starts_at <= now:
-        raise DomainError(ErrorCode.INVALID_INPUT, "La session doit commencer dans le futur.", "startsAt")
-    if data.registration_closes_at <= data.registration_opens_at:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT,
-            "La clôture des inscriptions doit suivre leur ouverture.",
-            "registrationClosesAt",
-        )
-    if data.registration_closes_at > data.starts_at:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT,
-            "Les inscriptions doivent se clore avant le début.",
-            "registrationClosesAt",
-        )
-    if not 1 <= data.capacity <= 1000:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Capacité attendue entre 1 et 1 000 places.", "capacity")
+    check_schedule(data.starts_at, data.ends_at, data.registration_opens_at, data.registration_closes_at, now)
+    check_capacity(data.capacity)
+    min_participants = check_min_participants(data.min_participants)
+    contact = check_contact(data.contact)
     item = TrainingSession(
         training_id=training.id,
         starts_at=data.starts_at,
         ends_at=data.ends_at,
-        location=_text(data.location, "location", 300),
+        location=checked_text(data.location, "location", 300),
         capacity=data.capacity,
         seats_taken=0,
         registration_opens_at=data.registration_opens_at,
         registration_closes_at=data.registration_closes_at,
         created_at=now,
-        contact="",
+        contact=contact,
+        min_participants=min_participants,
     )
     session.add(item)
     await session.flush()

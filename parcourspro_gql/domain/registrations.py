@@ -147,6 +147,8 @@ async def request(session: AsyncSession, viewer: Viewer, session_id: int, motiva
     item = await get_or_refuse(session, TrainingSession, session_id, "sessionId", "Session introuvable.")
     training = await session.get(Training, item.training_id)
     assert training is not None
+    if item.cancelled_at is not None:
+        raise DomainError(ErrorCode.SESSION_CANCELLED, "Cette session est annulée.", "sessionId")
     if not item.registration_opens_at <= now < item.registration_closes_at:
         raise DomainError(
             ErrorCode.REGISTRATION_CLOSED,

@@ -33,9 +33,18 @@ def build_message(row: OutboxMessage, attachments: list[OutboxAttachment], mail_
         message.add_alternative(row.body_html, subtype="html")
     for attachment in attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.file_name
-        )
+        if maintype == "text":
+            # Text parts (a calendar invitation) say their charset, or readers take them for ASCII.
+            message.add_attachment(
+                attachment.content.decode("utf-8"),
+                subtype=subtype,
+                charset="utf-8",
+                filename=attachment.file_name,
+            )
+        else:
+            message.add_attachment(
+                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.file_name
+            )
     return message
 
 

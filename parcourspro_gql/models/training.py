@@ -65,6 +65,9 @@ class TrainingSession(Base):
     # T4: a cancelled session keeps its row (registrations, audit and documents point at it).
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    # T3: how many times its dates or place changed; the calendar invitations' SEQUENCE (RFC 5545) and the key
+    # that lets a convocation be sent again once per change.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     convocations_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -18,6 +18,7 @@ from parcourspro_gql.schema.accounts.mutations import AccountMutations
 from parcourspro_gql.schema.accounts.queries import AccountQueries
 from parcourspro_gql.schema.catalogue.mutations import CatalogueMutations
 from parcourspro_gql.schema.catalogue.queries import CatalogueQueries
+from parcourspro_gql.schema.catalogue.sessions import SessionMutations
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
@@ -48,6 +49,7 @@ class Mutation(
     StructureChangeMutations,
     AffiliationMutations,
     CatalogueMutations,
+    SessionMutations,
     AttendanceMutations,
     RegistrationMutations,
     EvaluationMutations,

@@ -35,10 +35,14 @@ async def test_each_participant_receives_his_convocation_and_each_employer_the_c
 
     convocation = messages[person.email]
     assert convocation["Subject"].startswith("[ParcoursPro] Votre convocation")
-    [(name, pdf)] = attachments(convocation).items()
+    [(name, pdf), (calendar_name, _)] = attachments(convocation).items()
+    assert calendar_name == "invitation.ics"
     assert name.startswith("convocation-accueillir-e-e-a-c-oe")
     assert name.endswith(".pdf")
-    assert [part.get_content_type() for part in convocation.iter_attachments()] == ["application/pdf"]
+    assert [part.get_content_type() for part in convocation.iter_attachments()] == [
+        "application/pdf",
+        "text/calendar",
+    ]
     text = pdf_text(pdf)
     for expected in ("Convocation", "Accueillir é è à ç œ € : les publics", "Cap Métiers, Pessac", "0 €"):
         assert expected in text

@@ -42,6 +42,14 @@ class TrainingSessionCreateInput:
     capacity: int
     registration_opens_at: datetime
     registration_closes_at: datetime
+    min_participants: int | None = strawberry.field(
+        default=None,
+        description="Below this number of accepted participants a week before the start, the provider and "
+        "managers are warned.",
+    )
+    contact: str | None = strawberry.field(
+        default=None, description="Who to contact about the session (printed on convocations)."
+    )
 
 
 @strawberry.input
@@ -105,6 +113,8 @@ class CatalogueMutations:
                 capacity=input.capacity,
                 registration_opens_at=input.registration_opens_at,
                 registration_closes_at=input.registration_closes_at,
+                min_participants=input.min_participants,
+                contact=input.contact,
             )
             return await catalogue.create_session(session, info.context.viewer, data)
 
