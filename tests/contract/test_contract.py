@@ -32,8 +32,6 @@ PENDING: set[str] = {
     "Field Mutation.seatOfferAccept was removed.",
     "Field Mutation.seatOfferDecline was removed.",
     "Field Mutation.structureUpdate was removed.",
-    "Field Mutation.trainingSessionCancel was removed.",
-    "Field Mutation.trainingSessionUpdate was removed.",
     "Field Query.statistics was removed.",
     "Field Registration.seatOffer was removed.",
     "Field Registration.waitlistPosition was removed.",
@@ -41,8 +39,6 @@ PENDING: set[str] = {
     "Field Structure.conventions was removed.",
     "Field TrainingSession.secondPhaseOpensAt was removed.",
     "Field TrainingSession.waitlistCount was removed.",
-    "Field TrainingSessionCreateInput.contact was removed.",
-    "Field TrainingSessionCreateInput.minParticipants was removed.",
     "Field TrainingSessionCreateInput.secondPhaseOpensAt was removed.",
     "Notification was removed.",
     "NotificationConnection was removed.",
@@ -55,8 +51,6 @@ PENDING: set[str] = {
     "StatusCount was removed.",
     "StructureUpdateInput was removed.",
     "Subscription was removed.",
-    "TrainingSessionCancelInput was removed.",
-    "TrainingSessionUpdateInput was removed.",
 }
 
 
