@@ -121,6 +121,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "referentTransfer":               ("U",      "F",         "F",      "ok/F",   "F",      "ok"),
     # --- Mutation: catalogue ---
     "trainingCreate":                 ("U",      "F",         "F",      "F",      "F",      "ok"),
+    "trainingUpdate":                 ("U",      "F",         "F",      "F",      "F",      "ok"),
     "trainingSessionCreate":          ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "trainingSessionUpdate":          ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "trainingSessionCancel":          ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
@@ -588,6 +589,12 @@ async def run_training_session_create(scene: Scene) -> str:
     return await mutation(scene, "trainingSessionCreate", "TrainingSessionCreateInput", value)
 
 
+async def run_training_update(scene: Scene) -> str:
+    place = await seats(scene)
+    value = {"trainingId": place.training_id, "content": "Programme détaillé de l'action."}
+    return await mutation(scene, "trainingUpdate", "TrainingUpdateInput", value)
+
+
 async def run_training_session_update(scene: Scene) -> str:
     place = await seats(scene)
     value = {"sessionId": place.session_id, "capacity": 12, "reason": "Une salle plus grande"}
@@ -747,6 +754,7 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "roleRevoke(PROVIDER)": role_change("roleRevoke", Role.PROVIDER),
     "referentTransfer": run_referent_transfer,
     "trainingCreate": run_training_create,
+    "trainingUpdate": run_training_update,
     "trainingSessionCreate": run_training_session_create,
     "trainingSessionUpdate": run_training_session_update,
     "trainingSessionCancel": run_training_session_cancel,

@@ -38,6 +38,21 @@ class TrainingData:
     reserved_to_members: bool
     duration_hours: float
     provider_structure_id: int
+    content: str | None = None
+    assessment: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainingChanges:
+    """trainingUpdate's input: None leaves a value as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    objectives: str | None = None
+    content: str | None = None
+    assessment: str | None = None
+    duration_hours: float | None = None
+    reserved_to_members: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -148,13 +163,12 @@ async def create_training(session: AsyncSession, viewer: Viewer, data: TrainingD
         raise DomainError(
             ErrorCode.STRUCTURE_NOT_VALIDATED, "La structure n'est pas validée.", "providerStructureId"
         )
-    if not 0.5 <= data.duration_hours <= 1000:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "Durée attendue entre 0,5 et 1 000 heures.", "durationHours"
-        )
+    check_duration(data.duration_hours)
     title = checked_text(data.title, "title", 200, 3)
     description = checked_text(data.description, "description", 10_000)
     objectives = checked_text(data.objectives, "objectives", 5_000)
+    content = checked_text(data.content or "", "content", 10_000, 0)
+    assessment = checked_text(data.assessment or "", "assessment", 5_000, 0)
     training = Training(
         title=title,
         description=description,
@@ -166,8 +180,8 @@ async def create_training(session: AsyncSession, viewer: Viewer, data: TrainingD
         search_text=normalize_search(f"{title} {description} {objectives}"),
         created_at=clock.now(),
         created_by_id=viewer.account_id,
-        content="",
-        assessment="",
+        content=content,
+        assessment=assessment,
     )
     session.add(training)
     await session.flush()
@@ -178,6 +192,61 @@ async def create_training(session: AsyncSession, viewer: Viewer, data: TrainingD
         entity_id=training.id,
         action="training.create",
         actor_role=Role.MANAGER.value,
+    )
+    return training
+
+
+def check_duration(hours: float) -> None:
+    if not 0.5 <= hours <= 1000:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Durée attendue entre 0,5 et 1 000 heures.", "durationHours"
+        )
+
+
+# trainingUpdate's text fields: (GraphQL name, longest, shortest).
+TRAINING_TEXTS = {
+    "title": ("title", 200, 3),
+    "description": ("description", 10_000, 1),
+    "objectives": ("objectives", 5_000, 1),
+    "content": ("content", 10_000, 0),
+    "assessment": ("assessment", 5_000, 0),
+}
+
+
+async def update_training(
+    session: AsyncSession, viewer: Viewer, training_id: int, changes: TrainingChanges
+) -> Training:
+    """T1: managers correct a training (its content and assessment feed the convention, D1); audited with
+    each field's former and new value."""
+    require_manager(viewer)
+    training = await get_or_refuse(
+        session, Training, training_id, "trainingId", "Formation introuvable.", for_update=True
+    )
+    wanted: dict[str, Any] = {}
+    for name, (field, longest, shortest) in TRAINING_TEXTS.items():
+        value = getattr(changes, name)
+        if value is not None:
+            wanted[name] = checked_text(value, field, longest, shortest)
+    if changes.duration_hours is not None:
+        check_duration(changes.duration_hours)
+        wanted["duration_hours"] = changes.duration_hours
+    if changes.reserved_to_members is not None:
+        wanted["reserved_to_members"] = changes.reserved_to_members
+    wanted = {name: value for name, value in wanted.items() if value != getattr(training, name)}
+    if not wanted:
+        return training
+    before = {name: getattr(training, name) for name in wanted}
+    for name, value in wanted.items():
+        setattr(training, name, value)
+    training.search_text = normalize_search(f"{training.title} {training.description} {training.objectives}")
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Training",
+        entity_id=training.id,
+        action="training.update",
+        actor_role=Role.MANAGER.value,
+        data={name: {"from": before[name], "to": value} for name, value in wanted.items()},
     )
     return training
 

@@ -263,3 +263,41 @@ async def test_a_cancellation_reaches_everyone_and_closes_the_session(
             )
         )
     assert "session.cancel" in actions
+
+
+TRAINING_UPDATE = """
+mutation($input: TrainingUpdateInput!) {
+  trainingUpdate(input: $input) { training { title content assessment } errors { code field } }
+}
+"""
+
+
+async def test_managers_give_a_training_its_content_and_assessment_for_the_convention(
+    client, course: Course, world: World, db
+):
+    from test_pdfs import fetch
+
+    manager = await world.manager()
+    value = {
+        "trainingId": course.seats.training_id,
+        "content": "Accueil inconditionnel ; posture d'écoute ; orientation vers les partenaires.",
+        "assessment": "Mise en situation filmée, puis auto-évaluation.",
+    }
+    result = payload(await world.as_(manager, TRAINING_UPDATE, {"input": value}))
+    assert result["errors"] == []
+    assert result["training"]["assessment"] == "Mise en situation filmée, puis auto-évaluation."
+    text = await fetch(client, course, "org0", "CONVENTION", course.employer)
+    assert "posture d'écoute" in text
+    assert "Mise en situation filmée" in text
+    for who in (course.trainer, course.employer):
+        refused = await world.as_(who, TRAINING_UPDATE, {"input": {**value, "content": "Autre"}})
+        assert code(refused) == "FORBIDDEN"
+    short = await world.as_(
+        manager, TRAINING_UPDATE, {"input": {"trainingId": value["trainingId"], "title": "A"}}
+    )
+    assert payload(short)["errors"] == [{"code": "INVALID_INPUT", "field": "title"}]
+    async with db.read() as session:
+        [data] = list(
+            await session.scalars(select(AuditEntry.data).where(AuditEntry.action == "training.update"))
+        )
+    assert set(data) == {"content", "assessment"}

@@ -31,6 +31,24 @@ class TrainingCreateInput:
     reserved_to_members: bool
     duration_hours: float
     provider_structure_id: strawberry.ID
+    content: str | None = strawberry.field(
+        default=None, description="What the action covers (printed on the convention, D1)."
+    )
+    assessment: str | None = strawberry.field(
+        default=None, description="How the action runs and is assessed (printed on the convention, D1)."
+    )
+
+
+@strawberry.input(description="Only the fields given change.")
+class TrainingUpdateInput:
+    training_id: strawberry.ID
+    title: str | None = None
+    description: str | None = None
+    objectives: str | None = None
+    content: str | None = None
+    assessment: str | None = None
+    duration_hours: float | None = None
+    reserved_to_members: bool | None = None
 
 
 @strawberry.input
@@ -94,10 +112,33 @@ class CatalogueMutations:
                 reserved_to_members=input.reserved_to_members,
                 duration_hours=input.duration_hours,
                 provider_structure_id=pk_of(input.provider_structure_id, "Structure", "providerStructureId"),
+                content=input.content,
+                assessment=input.assessment,
             )
             return await catalogue.create_training(session, info.context.viewer, data)
 
         row, errors = await transact(info, use_case)
+        return TrainingPayload(training=Training.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated], description="Managers correct a training (audited)."
+    )
+    async def training_update(self, info: Info, input: TrainingUpdateInput) -> TrainingPayload:
+        changes = catalogue.TrainingChanges(
+            title=input.title,
+            description=input.description,
+            objectives=input.objectives,
+            content=input.content,
+            assessment=input.assessment,
+            duration_hours=input.duration_hours,
+            reserved_to_members=input.reserved_to_members,
+        )
+        row, errors = await transact(
+            info,
+            lambda session: catalogue.update_training(
+                session, info.context.viewer, pk_of(input.training_id, "Training", "trainingId"), changes
+            ),
+        )
         return TrainingPayload(training=Training.from_row(row) if row else None, errors=errors)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])

@@ -145,6 +145,8 @@ class Training(Node):
     format: TrainingFormat
     reserved_to_members: bool
     duration_hours: float
+    content: str = strawberry.field(description="What the action covers (D1); empty until given.")
+    assessment: str = strawberry.field(description="How it runs and is assessed (D1); empty until given.")
     provider_obj: strawberry.Private[Structure | None] = None
 
     @classmethod
@@ -156,7 +158,15 @@ class Training(Node):
                 provider_pk=v["provider_structure_id"],
                 provider_obj=provider,
                 **columns(
-                    v, "title", "description", "objectives", "format", "reserved_to_members", "duration_hours"
+                    v,
+                    "title",
+                    "description",
+                    "objectives",
+                    "content",
+                    "assessment",
+                    "format",
+                    "reserved_to_members",
+                    "duration_hours",
                 ),
             ),
             row,
