@@ -45,6 +45,9 @@ def upgrade() -> None:
         connection.execute(
             sessions.update().where(sessions.c.id == pk).values(location_search=normalize_search(location))
         )
+    op.create_index(
+        "ix_training_sessions_starts_at_id", "training_sessions", ["starts_at", "id"], unique=False
+    )
     op.create_table(
         "evaluations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -73,6 +76,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_evaluations_session_id"), table_name="evaluations")
     op.drop_table("evaluations")
+    op.drop_index("ix_training_sessions_starts_at_id", table_name="training_sessions")
     with op.batch_alter_table("training_sessions") as batch:
         batch.drop_constraint(op.f("ck_training_sessions_min_participants_positive"), type_="check")
         batch.drop_column("revision")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.sql import Select
 
 from parcourspro_gql.loaders.base import Loader, group_by, index_by
-from parcourspro_gql.models import Favourite, Training, TrainingFormat, TrainingSession
+from parcourspro_gql.models import Favourite, Structure, Training, TrainingFormat, TrainingSession
 from parcourspro_gql.models._types import normalize_search
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -111,8 +111,11 @@ def provider_sessions(provider_structure_id: int, now: datetime, past: bool) -> 
 
 
 def with_training(statement: Select[Any]) -> Select[Any]:
-    """Adds the (already joined) training of each session to the page's rows."""
-    return statement.add_columns(Training)
+    """Adds the (already joined) training of each session, and its provider, to the page's rows: a page of the
+    catalogue is one statement whatever it shows of them."""
+    return statement.join(Structure, Structure.id == Training.provider_structure_id).add_columns(
+        Training, Structure
+    )
 
 
 SESSION_ORDER = (TrainingSession.starts_at, TrainingSession.id)

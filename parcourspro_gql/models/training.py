@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from parcourspro_gql.db import Base, UTCDateTime
@@ -85,6 +85,8 @@ class TrainingSession(Base):
         CheckConstraint("registration_closes_at > registration_opens_at", name="window_ordered"),
         CheckConstraint("half_days IS NULL OR half_days > 0", name="half_days_positive"),
         CheckConstraint("min_participants IS NULL OR min_participants > 0", name="min_participants_positive"),
+        # The session catalogue's order (soonest first) and its "not started yet" bound.
+        Index("ix_training_sessions_starts_at_id", "starts_at", "id"),
     )
 
 

@@ -19,10 +19,14 @@ from parcourspro_gql.schema.catalogue.types import Training, TrainingSession, ca
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import TrainingFormat
 from parcourspro_gql.schema.relay import Connection, connection, pk_of
+from parcourspro_gql.schema.structures.types import Structure
 
 
 def _with_their_training(page: Page[Any]) -> Callable[[models.TrainingSession], TrainingSession]:
-    trainings = {row.id: Training.from_row(row) for (row,) in page.joined}
+    trainings = {
+        training.id: Training.from_row(training, Structure.from_row(provider))
+        for training, provider in page.joined
+    }
     return lambda row: TrainingSession.from_row(row, trainings.get(row.training_id))
 
 
