@@ -203,3 +203,10 @@ async def test_only_providers_have_a_list_of_their_own(catalogue: Catalogue, wor
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     body = await world.as_(None, PROVIDER_SESSIONS, {})
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+async def test_dates_out_of_range_are_refused_clearly(world: World, day: str):
+    for name in ("from", "to"):
+        body = await world.as_(None, SESSIONS, {name: day})
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"

@@ -18,7 +18,7 @@ from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.catalogue.types import Training, TrainingSession, catalogue_page
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import TrainingFormat
-from parcourspro_gql.schema.relay import Connection, connection, pk_of
+from parcourspro_gql.schema.relay import Connection, bad_argument, connection, pk_of
 from parcourspro_gql.schema.structures.types import Structure
 
 
@@ -45,6 +45,10 @@ async def session_page(
         widen=statements.with_training,
         descending=descending,
     )
+
+
+# The range a date filter may take: beyond it, a Paris midnight is out of the datetime range.
+MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2200, 12, 31)
 
 
 @strawberry.type
@@ -80,6 +84,9 @@ class CatalogueQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[TrainingSession]:
+        for day in (from_, to):
+            if day is not None and not MIN_DAY <= day <= MAX_DAY:
+                raise bad_argument(ValueError("Les dates « from » et « to » vont de 1970 à 2200."))
         filters = statements.SessionFilters(
             search=search,
             format=models.TrainingFormat(format.value) if format is not None else None,
