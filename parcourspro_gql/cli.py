@@ -87,6 +87,11 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
         "Documents : `documents { kind url }` d'une inscription acceptée ou suivie, puis GET <url> avec le même "
         "en-tête Authorization (PDF)."
     )
+    print(
+        'Sessions : `sessions(search: "orientation", withSeatsLeft: true)` (public) ; le formateur : '
+        "`providerSessions`, `trainingSessionUpdate`, `trainingSessionCancel`, et `evaluationSummary` de la "
+        "session passée (Camille l'a évaluée)."
+    )
     return 0
 
 

@@ -18,6 +18,7 @@ from parcourspro_gql.models import (
     Account,
     AccountRole,
     AffiliationStatus,
+    Evaluation,
     Membership,
     Registration,
     RegistrationStatus,
@@ -329,6 +330,11 @@ async def _seed(session: AsyncSession) -> None:
     )
     session_of(numerique, day + timedelta(days=45), 1, 30, "En ligne")
     lab_session = session_of(lab, day + timedelta(days=35), 1, 2, "Cap Métiers, Pessac")
+    # T5: a minimum headcount to warn about; T4: a session the provider had to cancel.
+    upcoming.min_participants = 4
+    cancelled = session_of(numerique, day + timedelta(days=15), 1, 30, "Bordeaux, Cité numérique")
+    cancelled.cancelled_at = now - timedelta(days=2)
+    cancelled.cancellation_reason = "Formateur indisponible : une nouvelle date sera proposée."
     await session.flush()
 
     def registration(
@@ -409,6 +415,23 @@ async def _seed(session: AsyncSession) -> None:
     registration(referent, lab_session, lab, RegistrationStatus.ACCEPTED, 12)
     registration(ines, upcoming, accueil, RegistrationStatus.CANCELLED, 15, "Indisponible à ces dates.")
     await session.flush()
+    # Q1: Camille attended the past session and evaluated it (the provider reads the summary).
+    attended = await session.scalar(
+        select(Registration).where(
+            Registration.beneficiary_id == camille.id, Registration.status == RegistrationStatus.ATTENDED
+        )
+    )
+    assert attended is not None
+    session.add(
+        Evaluation(
+            registration_id=attended.id,
+            session_id=attended.session_id,
+            rating=5,
+            would_recommend=True,
+            comment="Très concret : les mises en situation m'ont aidée dès le lendemain.",
+            submitted_at=past.ends_at + timedelta(days=2),
+        )
+    )
     # A referent's proposal waiting for the manager, to try structureChangeApprove / structureChangeReject.
     session.add(
         StructureChange(
