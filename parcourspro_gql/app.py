@@ -292,11 +292,8 @@ def create_app(
         stop = asyncio.Event()
         task: asyncio.Task[Any] | None = None
         if settings.mail_dispatch:
-            dispatcher = Dispatcher(
-                database,
-                mail_sender or sender_from_url(settings.mail_url),
-                settings.mail_from,
-                max_attempts=settings.mail_max_attempts,
+            dispatcher = Dispatcher.from_settings(
+                database, mail_sender or sender_from_url(settings.mail_url), settings
             )
             task = asyncio.create_task(dispatcher.run_forever(stop))
         try:

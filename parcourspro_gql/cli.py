@@ -100,9 +100,7 @@ async def _worker(settings: Settings, once: bool) -> int:
     from parcourspro_gql.mail.sender import sender_from_url
 
     db = _database(settings)
-    dispatcher = Dispatcher(
-        db, sender_from_url(settings.mail_url), settings.mail_from, max_attempts=settings.mail_max_attempts
-    )
+    dispatcher = Dispatcher.from_settings(db, sender_from_url(settings.mail_url), settings)
     try:
         if once:
             report = await dispatcher.run_once()

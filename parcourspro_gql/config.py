@@ -70,6 +70,10 @@ class Settings:
     retention_unverified_days: int = 30
     retention_audit_days: int = 6 * 365
     retention_evidence_days: int = 6 * 365
+    # Mail delivery (issue 20): a claim is a lease of this length, renewed before each send; a send that
+    # outlives its own limit is abandoned, so one send never outlives the lease that covers it.
+    mail_lease_seconds: float = 300.0
+    mail_send_timeout_seconds: float = 60.0
 
     @property
     def is_production(self) -> bool:
@@ -101,6 +105,10 @@ _INT_FIELDS = {
     "retention_audit_days",
     "retention_evidence_days",
 }
+_FLOAT_FIELDS = {
+    "mail_lease_seconds",
+    "mail_send_timeout_seconds",
+}
 _BOOL_FIELDS = {"staggered_opening", "mail_dispatch"}
 _STR_FIELDS = {
     "env",
@@ -121,7 +129,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read PARCOURSPRO_* variables; in development, generate a secret key into var/ if none is set."""
     environ = os.environ if environ is None else environ
     values: dict[str, object] = {}
-    for name in _INT_FIELDS | _BOOL_FIELDS | _STR_FIELDS | {"var_dir"}:
+    for name in _INT_FIELDS | _FLOAT_FIELDS | _BOOL_FIELDS | _STR_FIELDS | {"var_dir"}:
         raw = environ.get(f"PARCOURSPRO_{name.upper()}")
         if raw is None:
             continue
@@ -130,6 +138,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 values[name] = int(raw)
             except ValueError as error:
                 raise ConfigError(f"PARCOURSPRO_{name.upper()} must be an integer") from error
+        elif name in _FLOAT_FIELDS:
+            values[name] = _seconds(name, raw)
         elif name in _BOOL_FIELDS:
             values[name] = _bool(raw)
         elif name == "var_dir":
@@ -145,6 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("the 'test' password hash profile is refused in production")
     if settings.auth_cache_seconds < 0:
         raise ConfigError("PARCOURSPRO_AUTH_CACHE_SECONDS must be 0 or more")
+    _check_time_limits(settings)
     if bool(settings.oidc_issuer) != bool(settings.oidc_audience):
         raise ConfigError("PARCOURSPRO_OIDC_ISSUER and PARCOURSPRO_OIDC_AUDIENCE go together")
     if not settings.secret_key:
@@ -154,6 +165,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     elif settings.is_production and len(settings.secret_key) < 32:
         raise ConfigError("PARCOURSPRO_SECRET_KEY must be at least 32 characters")
     return settings
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise ConfigError(f"PARCOURSPRO_{name.upper()} must be a number of seconds") from error
+    if not 0 <= value < float("inf"):
+        raise ConfigError(f"PARCOURSPRO_{name.upper()} must be 0 or more")
+    return value
+
+
+def _check_time_limits(settings: Settings) -> None:
+    """Limits that only make sense together: a send must fit in its lease."""
+    if not 0 < settings.mail_send_timeout_seconds < settings.mail_lease_seconds:
+        raise ConfigError(
+            "PARCOURSPRO_MAIL_SEND_TIMEOUT_SECONDS must be above 0 and below PARCOURSPRO_MAIL_LEASE_SECONDS"
+        )
 
 
 def _with_dev_secret(settings: Settings) -> Settings:

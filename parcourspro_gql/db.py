@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -21,6 +21,78 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# SQLite's primary result codes that mean "the database cannot serve now" rather than "a bug".
+_SQLITE_UNAVAILABLE = {
+    5: "busy",  # SQLITE_BUSY: the busy timeout ran out
+    6: "busy",  # SQLITE_LOCKED
+    8: "read_only",  # SQLITE_READONLY: a read-only file, folder or mount
+    10: "unreachable",  # SQLITE_IOERR
+    13: "disk_full",  # SQLITE_FULL
+    14: "unreachable",  # SQLITE_CANTOPEN
+}
+# PostgreSQL SQLSTATEs (and their classes) that mean the same.
+_POSTGRES_UNAVAILABLE = {
+    "08": "unreachable",  # connection exceptions
+    "57P": "unreachable",  # admin/crash shutdown, cannot connect now
+    "57014": "timeout",  # statement_timeout (or a cancelled statement)
+    "55P03": "busy",  # lock_timeout
+    "25006": "read_only",  # read-only transaction (a standby, default_transaction_read_only)
+    "53": "busy",  # insufficient resources: disk full, out of memory, too many connections
+}
+
+
+def database_unavailable(error: BaseException | None) -> str | None:
+    """Why `error` means that the database cannot serve now (down, unreachable, frozen past a time limit,
+    read-only, full, locked), or None when it does not: such errors are answered 503 "retry later", never
+    "internal error". Looks through SQLAlchemy's wrapping and the exception's causes."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+            return "unreachable"
+        if isinstance(error, exc.TimeoutError):  # no pooled connection came free within pool_timeout
+            return "busy"
+        if isinstance(error, TimeoutError):  # connect or command timeout of the driver
+            return "timeout"
+        if isinstance(error, OSError):  # refused, reset, no route
+            return "unreachable"
+        kind = _classify_driver_error(error)
+        if kind is not None:
+            return kind
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return None
+
+
+def _classify_driver_error(error: BaseException) -> str | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return _SQLITE_UNAVAILABLE.get(code & 0xFF)
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    if isinstance(sqlstate, str):
+        for prefix in (sqlstate, sqlstate[:3], sqlstate[:2]):
+            if prefix in _POSTGRES_UNAVAILABLE:
+                return _POSTGRES_UNAVAILABLE[prefix]
+    # asyncpg's own errors for a connection that is gone (they carry no SQLSTATE).
+    name = type(error).__name__
+    if name in {"ConnectionDoesNotExistError", "ConnectionFailureError"} or (
+        name == "InterfaceError" and "connection is closed" in str(error)
+    ):
+        return "unreachable"
+    return None
+
+
+def connection_dropped(error: BaseException | None) -> bool:
+    """True when `error` ended a connection that the pool had handed out (the server restarted, a proxy cut
+    it): the pool has been invalidated and a retry takes a fresh connection."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 class Base(DeclarativeBase):

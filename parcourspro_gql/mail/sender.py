@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -20,13 +20,14 @@ class Sender(Protocol):
 
 
 def build_message(row: OutboxMessage, attachments: list[OutboxAttachment], mail_from: str) -> EmailMessage:
-    """The MIME message of an outbox row. Its Message-ID is stable, so a resent copy can be recognised."""
+    """The MIME message of an outbox row. Its Message-ID is the same at every attempt (see message_id), so
+    a relay or a mail client recognises a resent copy."""
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Date"] = format_datetime(row.created_at)
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="parcourspro.local")
+    message["Message-ID"] = message_id(row, mail_from)
     message["X-ParcoursPro-Outbox-Id"] = str(row.id)
     message.set_content(row.body_text)
     if row.body_html:
@@ -46,6 +47,14 @@ def build_message(row: OutboxMessage, attachments: list[OutboxAttachment], mail_
                 attachment.content, maintype=maintype, subtype=subtype, filename=attachment.file_name
             )
     return message
+
+
+def message_id(row: OutboxMessage, mail_from: str) -> str:
+    """`<outbox-ID.CREATED@DOMAIN>`: a function of the row alone (its id, its creation time, the sender's
+    domain), so every delivery attempt of one row carries the same Message-ID and two rows never share one
+    (the creation time tells apart rows of two databases that reuse an id)."""
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "parcourspro.local"
+    return f"<outbox-{row.id}.{row.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
 class SmtpSender:

@@ -4,7 +4,14 @@ from parcourspro_gql.models.account import Account, AccountRole, AffiliationStat
 from parcourspro_gql.models.archive import ArchivedDocument
 from parcourspro_gql.models.audit import AuditEntry
 from parcourspro_gql.models.evaluation import Evaluation
-from parcourspro_gql.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
+from parcourspro_gql.models.outbox import (
+    AttemptOutcome,
+    HealthProbe,
+    OutboxAttachment,
+    OutboxAttempt,
+    OutboxMessage,
+    OutboxStatus,
+)
 from parcourspro_gql.models.registration import (
     LIVE_STATUSES,
     PARTICIPANT_STATUSES,
@@ -28,13 +35,16 @@ __all__ = [
     "AccountRole",
     "AffiliationStatus",
     "ArchivedDocument",
+    "AttemptOutcome",
     "AuditEntry",
     "Evaluation",
     "Favourite",
+    "HealthProbe",
     "LoginAttempt",
     "Membership",
     "OneTimeToken",
     "OutboxAttachment",
+    "OutboxAttempt",
     "OutboxMessage",
     "OutboxStatus",
     "RefreshToken",

@@ -42,6 +42,39 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
 
 
+class AttemptOutcome(enum.Enum):
+    SENT = "SENT"
+    # The relay refused the message or could not be reached: it was not accepted.
+    FAILED = "FAILED"
+    # The send outlived its time limit: the relay may have accepted it (a possible duplicate later).
+    TIMED_OUT = "TIMED_OUT"
+
+
+class OutboxAttempt(Base):
+    """One delivery attempt, written before the message goes to the relay. An attempt whose outcome stays
+    null was cut short (the worker died or lost its database mid-send): the message may have left, and a
+    later attempt of the same message is a possible duplicate, which this table makes visible."""
+
+    __tablename__ = "outbox_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
+    worker: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[AttemptOutcome | None] = mapped_column(enum_column(AttemptOutcome))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class HealthProbe(Base):
+    """One row that readiness checks rewrite: proof that the database accepts and commits a write."""
+
+    __tablename__ = "health_probes"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class OutboxAttachment(Base):
     __tablename__ = "outbox_attachments"
 
