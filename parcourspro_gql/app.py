@@ -40,6 +40,7 @@ from parcourspro_gql.mail.dispatcher import Dispatcher
 from parcourspro_gql.mail.sender import Sender, sender_from_url
 from parcourspro_gql.schema.context import Context
 from parcourspro_gql.schema.parsing import MAX_TOKENS, parse_document
+from parcourspro_gql.schema.rows import ROW_SHORTCUT
 from parcourspro_gql.schema.schema import build_schema
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def __init__(self, settings: Settings, db: Database, oidc: OidcVerifier | None) -> None:
         super().__init__(
-            build_schema(production=settings.is_production),
+            build_schema(production=settings.is_production, fast_paths=settings.fast_paths),
             graphql_ide=None if settings.is_production else "graphiql",
             allow_queries_via_get=False,
         )
@@ -173,8 +174,16 @@ class GraphQLApp(GraphQL[Context, None]):
         """strawberry's ASGI entry, with a short way for the requests of every client: a plain JSON POST (see
         plain_json_operation) is executed by the view's own steps (context, execute_single, process_result,
         create_response), without the dispatch that serves websockets, GET, multipart uploads, batches and
-        streams, nor its second parse of the body. Anything else takes strawberry's whole way."""
-        if scope["type"] != "http" or scope["method"] != "POST":
+        streams, nor its second parse of the body. Anything else takes strawberry's whole way, and so does
+        everything when the fast paths are off (PARCOURSPRO_FAST_PATHS)."""
+        shortcut = ROW_SHORTCUT.set(self.settings.fast_paths)
+        try:
+            await self._dispatch(scope, receive, send)
+        finally:
+            ROW_SHORTCUT.reset(shortcut)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not self.settings.fast_paths:
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
@@ -208,8 +217,18 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         # strawberry's whole way serves everything but plain JSON operations (GET, forms, uploads, batches,
-        # streams, websockets): none of them is served from the account cache.
-        return await self._context(request, response, reads_only=False)
+        # streams, websockets): none of them is served from the account cache. With the fast paths off it
+        # serves plain JSON operations too, which keep their cache as on the short path (the same requests
+        # see the same accounts either way; the body was read already and Starlette keeps it).
+        reads_only = False
+        if (
+            not self.settings.fast_paths
+            and request.scope.get("method") == "POST"
+            and request.headers.get("content-type", "").startswith("application/json")
+        ):
+            operation = plain_json_operation(request, await request.body())
+            reads_only = operation is not None and _is_query(operation.query or "", operation.operation_name)
+        return await self._context(request, response, reads_only=reads_only)
 
     async def _context(self, request: Request, response: Response, reads_only: bool) -> Context:
         authentication = await self.authenticate(request, reads_only)

@@ -74,6 +74,9 @@ class Settings:
     # outlives its own limit is abandoned, so one send never outlives the lease that covers it.
     mail_lease_seconds: float = 300.0
     mail_send_timeout_seconds: float = 60.0
+    # The engine's shortcuts (plans, leaf fast path, the view's short path, rows from the instance dict); off,
+    # the API is plain strawberry and graphql-core: the same answers, slower (CI runs the suite both ways).
+    fast_paths: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -109,7 +112,7 @@ _FLOAT_FIELDS = {
     "mail_lease_seconds",
     "mail_send_timeout_seconds",
 }
-_BOOL_FIELDS = {"staggered_opening", "mail_dispatch"}
+_BOOL_FIELDS = {"staggered_opening", "mail_dispatch", "fast_paths"}
 _STR_FIELDS = {
     "env",
     "database_url",

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# Whether `build` may read the instance dict: set per request from PARCOURSPRO_FAST_PATHS by the view (a
+# context variable, not a global: two apps of one process, as the differential tests run, may differ).
+ROW_SHORTCUT: ContextVar[bool] = ContextVar("parcourspro_row_shortcut", default=True)
 
 
 class Attributes:
@@ -28,7 +33,10 @@ def columns(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
 def build(make: Callable[[Mapping[str, Any]], T], row: Any) -> T:
     """`make(values)` with the row's instance dict as the values: a loaded column is read there without the
     ORM's attribute descriptor, about four times faster (a page of 100 registrations reads some 5,000). When
-    one of them is not in it (expired, deferred, never loaded), `make` runs again on the ORM's attributes."""
+    one of them is not in it (expired, deferred, never loaded), `make` runs again on the ORM's attributes.
+    With the fast paths off, always through the ORM's attributes."""
+    if not ROW_SHORTCUT.get():
+        return make(Attributes(row))
     try:
         return make(row.__dict__)
     except KeyError:

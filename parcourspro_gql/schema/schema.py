@@ -83,18 +83,23 @@ class ParcoursProSchema(strawberry.Schema):
                 )
 
 
-def build_schema(production: bool) -> ParcoursProSchema:
-    """The schema with its guards; production also refuses introspection."""
+def build_schema(production: bool, fast_paths: bool = True) -> ParcoursProSchema:
+    """The schema with its guards; production also refuses introspection. Without `fast_paths`, execution is
+    strawberry's and graphql-core's own (no plan, no leaf fast path, no cached name conversion)."""
     extensions: list[Any] = [lambda: RequestGuards(production)]
     built = ParcoursProSchema(
         query=Query,
         mutation=Mutation,
         types=[UserError, *STANDALONE_ENUMS],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=True, name_converter=CachedNameConverter()),
-        execution_context_class=FastPathExecutionContext,
+        config=StrawberryConfig(
+            disable_field_suggestions=True,
+            name_converter=CachedNameConverter() if fast_paths else NameConverter(),
+        ),
+        execution_context_class=FastPathExecutionContext if fast_paths else None,
     )
-    mark_fast_fields(built)
+    if fast_paths:
+        mark_fast_fields(built)
     return built
 
 

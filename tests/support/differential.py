@@ -1,0 +1,161 @@
+"""The differential harness: every GraphQL read the tests send is answered by the app under test and by a
+twin app on the same database with the engine's fast paths off (plain strawberry and graphql-core), and the
+two answers must be the same bytes: status, content type, data, errors with their messages, locations and
+paths, extensions. The app under test answers the test; the twin answers second, so that nothing the test
+sees changes.
+
+Only what cannot write is sent twice: a query, or a request refused before anything runs (a body that is
+not JSON, a document that does not parse, no such operation). A mutation, a batch, an upload reaches the
+app under test alone: sending it twice would apply it twice. Mutations are checked by the suite's other
+pass, run with the fast paths off, whose assertions are the same; the reads that follow them here are
+compared.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import uuid
+from contextvars import ContextVar
+from urllib.parse import parse_qs
+
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# True while the twin answers: what observes the database or the logs for the test (the statement counter)
+# leaves its work out. A context variable: SQLAlchemy's greenlets run in the caller's context.
+TWIN_RUNNING: ContextVar[bool] = ContextVar("differential_twin_running", default=False)
+
+
+class DifferentialMismatch(AssertionError):
+    """The app under test and the twin without fast paths answered differently."""
+
+
+class Differential:
+    """ASGI middleware in front of the app under test: see the module's docstring."""
+
+    def __init__(self, app: ASGIApp, twin: ASGIApp) -> None:
+        self.app = app
+        self.twin = twin
+        self.compared = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql" or scope["method"] not in {"GET", "POST"}:
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if not _reads_only(scope, body):
+            await _forward(self.app, scope, body, send)
+            return
+        # The same request id on both sides: it is part of an internal error's answer.
+        headers = [(name, value) for name, value in scope["headers"] if name != b"x-request-id"]
+        request_id = dict(scope["headers"]).get(b"x-request-id") or uuid.uuid4().hex.encode()
+        scope = {**scope, "headers": [*headers, (b"x-request-id", request_id)]}
+        answer = await _collect(self.app, scope, body)
+        token = TWIN_RUNNING.set(True)
+        try:
+            twin = await _collect(self.twin, scope, body)
+        finally:
+            TWIN_RUNNING.reset(token)
+        self.compared += 1
+        _compare(body, answer, twin)
+        for message in answer:
+            await send(message)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _forward(app: ASGIApp, scope: Scope, body: bytes, send: Send) -> None:
+    await app(scope, _replay(body), send)
+
+
+async def _collect(app: ASGIApp, scope: Scope, body: bytes) -> list[Message]:
+    messages: list[Message] = []
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    await app(scope, _replay(body), send)
+    return messages
+
+
+def _reads_only(scope: Scope, body: bytes) -> bool:
+    """True when running the request twice cannot write anything (see the module's docstring)."""
+    if scope["method"] == "GET":
+        arguments = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        query, name = arguments.get("query", [None])[0], arguments.get("operationName", [None])[0]
+    else:
+        media_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
+        if media_type != b"application/json":
+            return False
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return True  # refused before anything runs
+        if not isinstance(data, dict):
+            return False  # a batch: its operations would each need the same check
+        query, name = data.get("query"), data.get("operationName")
+    if not isinstance(query, str) or not isinstance(name, str | None):
+        return True  # refused before anything runs
+    try:
+        operation = get_operation_ast(parse(query), name)
+    except GraphQLError:
+        return True
+    return operation is None or operation.operation is OperationType.QUERY
+
+
+def _headers(messages: list[Message]) -> tuple[int, str]:
+    start = next(message for message in messages if message["type"] == "http.response.start")
+    headers = dict(start.get("headers", []))
+    return start["status"], headers.get(b"content-type", b"").decode("latin-1")
+
+
+def _body(messages: list[Message]) -> bytes:
+    return b"".join(
+        message.get("body", b"") for message in messages if message["type"] == "http.response.body"
+    )
+
+
+def _compare(request: bytes, answer: list[Message], twin: list[Message]) -> None:
+    expected, got = (_headers(answer), _body(answer)), (_headers(twin), _body(twin))
+    if expected == got:
+        return
+    raise DifferentialMismatch(
+        "the fast paths and plain strawberry answered differently\n"
+        f"request: {request.decode('utf-8', 'replace')[:2000]}\n"
+        f"status and content type: fast {expected[0]}, plain {got[0]}\n" + _diff(expected[1], got[1])
+    )
+
+
+def _diff(fast: bytes, plain: bytes) -> str:
+    def lines(raw: bytes) -> list[str]:
+        try:
+            return json.dumps(json.loads(raw), indent=1, ensure_ascii=False).splitlines()
+        except ValueError:
+            return raw.decode("utf-8", "replace").splitlines()
+
+    changed = difflib.unified_diff(lines(fast), lines(plain), "fast paths on", "fast paths off", lineterm="")
+    return "\n".join(list(changed)[:200]) or f"same JSON, other bytes (key order?):\n{fast!r}\n{plain!r}"
