@@ -34,13 +34,13 @@ from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Database
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import documents
+from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
+from parcourspro_gql.engine.rows import ROW_SHORTCUT
 from parcourspro_gql.loaders import Loaders
 from parcourspro_gql.logs import configure_logging, request_id_var
 from parcourspro_gql.mail.dispatcher import Dispatcher
 from parcourspro_gql.mail.sender import Sender, sender_from_url
 from parcourspro_gql.schema.context import Context
-from parcourspro_gql.schema.parsing import MAX_TOKENS, parse_document
-from parcourspro_gql.schema.rows import ROW_SHORTCUT
 from parcourspro_gql.schema.schema import build_schema
 
 if TYPE_CHECKING:

@@ -62,7 +62,7 @@ class Edge(Generic[NodeT]):
 
     @strawberry.field
     def cursor(self) -> str:
-        # Encoded when asked (most screens ask only pageInfo's): a computed leaf, see schema/execution.py.
+        # Encoded when asked (most screens ask only pageInfo's): a computed leaf, see engine/execution.py.
         return encode_cursor(self.key)
 
 

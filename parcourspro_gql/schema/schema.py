@@ -13,6 +13,8 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
+from parcourspro_gql.engine.execution import FastPathExecutionContext, mark_fast_fields
+from parcourspro_gql.engine.extensions import RequestGuards, is_expected
 from parcourspro_gql.schema.accounts.affiliation import AffiliationMutations
 from parcourspro_gql.schema.accounts.mutations import AccountMutations
 from parcourspro_gql.schema.accounts.queries import AccountQueries
@@ -22,8 +24,6 @@ from parcourspro_gql.schema.catalogue.sessions import SessionMutations
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
-from parcourspro_gql.schema.execution import FastPathExecutionContext, mark_fast_fields
-from parcourspro_gql.schema.extensions import RequestGuards, is_expected
 from parcourspro_gql.schema.registrations.attendance import AttendanceMutations
 from parcourspro_gql.schema.registrations.evaluations import EvaluationMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from parcourspro_gql.schema.cost import BUDGET
+from parcourspro_gql.engine.cost import BUDGET
 
 NESTED = """
 query($outer: Int, $inner: Int) {

@@ -18,7 +18,7 @@ from world import World, training_session
 from parcourspro_gql.app import create_app
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.config import load_settings
-from parcourspro_gql.schema.execution import LEAF, FastPathExecutionContext
+from parcourspro_gql.engine.execution import LEAF, FastPathExecutionContext
 from parcourspro_gql.schema.schema import build_schema
 
 TRAININGS = "{ trainings(first: 5) { edges { node { id title } } } }"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from parcourspro_gql.schema.extensions import MAX_ALIASES, MAX_DEPTH
-from parcourspro_gql.schema.parsing import MAX_TOKENS
+from parcourspro_gql.engine.extensions import MAX_ALIASES, MAX_DEPTH
+from parcourspro_gql.engine.parsing import MAX_TOKENS
 
 
 def nested_query(depth: int) -> str:

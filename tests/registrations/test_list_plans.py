@@ -1,4 +1,4 @@
-"""The lists answered by a plan (schema/execution.py) give what graphql-core's normal way gives: the same
+"""The lists answered by a plan (engine/execution.py) give what graphql-core's normal way gives: the same
 document is run once as is (the connection, its edges and their nodes planned), once with a directive that
 sends them the normal way, and both answers must be equal, for aliases, __typename, merged fields,
 fragments, nulls, nested relations and computed cursors."""

@@ -10,12 +10,12 @@ import strawberry
 from parcourspro_gql import models
 from parcourspro_gql.domain import accounts, catalogue
 from parcourspro_gql.domain import registrations as rules
+from parcourspro_gql.engine.rows import build, columns
 from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, RegistrationCategory, Role
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
-from parcourspro_gql.schema.rows import build, columns
 
 if TYPE_CHECKING:
     from parcourspro_gql.schema.catalogue.types import Training

@@ -11,12 +11,13 @@ from parcourspro_gql import models
 from parcourspro_gql.domain import catalogue, evaluations
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.domain.documents import days_between
+from parcourspro_gql.engine.execution import attached
+from parcourspro_gql.engine.rows import build, columns
 from parcourspro_gql.loaders.pagination import Page, encode_cursor, page_size
 from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import RegistrationStatus, SessionStatus, TrainingFormat
 from parcourspro_gql.schema.errors import UserError
-from parcourspro_gql.schema.execution import attached
 from parcourspro_gql.schema.registrations.evaluation_types import EvaluationSummary
 from parcourspro_gql.schema.relay import (
     Connection,
@@ -26,7 +27,6 @@ from parcourspro_gql.schema.relay import (
     node_resolver,
     to_global_id,
 )
-from parcourspro_gql.schema.rows import build, columns
 from parcourspro_gql.schema.structures.types import Structure
 
 if TYPE_CHECKING:

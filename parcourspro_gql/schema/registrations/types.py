@@ -16,16 +16,16 @@ from parcourspro_gql import models
 from parcourspro_gql.domain import documents as paperwork
 from parcourspro_gql.domain import evaluations
 from parcourspro_gql.domain import registrations as rules
+from parcourspro_gql.engine.execution import attached
+from parcourspro_gql.engine.rows import build
 from parcourspro_gql.loaders.pagination import Page
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.catalogue.types import REGISTRATION_ORDER, Training, TrainingSession
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import DocumentKind, RegistrationCategory, RegistrationStatus
 from parcourspro_gql.schema.errors import UserError
-from parcourspro_gql.schema.execution import attached
 from parcourspro_gql.schema.registrations.evaluation_types import Evaluation
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
-from parcourspro_gql.schema.rows import build
 from parcourspro_gql.schema.structures.types import Structure
 
 

@@ -33,8 +33,8 @@ from graphql import (
 )
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 
+from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
 from parcourspro_gql.loaders.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from parcourspro_gql.schema.parsing import MAX_TOKENS, parse_document
 
 BUDGET = 10_000
 

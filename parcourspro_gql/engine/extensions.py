@@ -14,8 +14,8 @@ from strawberry.extensions.max_aliases import create_validator as create_alias_r
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.schema.schema import validate_document
 
-from parcourspro_gql.schema.cost import cost_report, limit_cost
-from parcourspro_gql.schema.parsing import MAX_TOKENS, parse_document
+from parcourspro_gql.engine.cost import cost_report, limit_cost
+from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
 
 log = logging.getLogger("parcourspro_gql.graphql")
 
@@ -49,7 +49,7 @@ def _validate(schema: GraphQLSchema, query: str, rules: tuple[type, ...]) -> lis
 class RequestGuards(SchemaExtension):
     """The request pipeline in one extension and one hook (each hook costs every request a generator and a
     context manager): the token limit and the validation rules (depth, aliases, introspection in production),
-    cached parsing and validation, the cost limit (schema/cost.py), and the replacement of every unexpected
+    cached parsing and validation, the cost limit (engine/cost.py), and the replacement of every unexpected
     error by "Erreur interne" with the request id, which is in the logs."""
 
     def __init__(self, production: bool) -> None:
