@@ -23,6 +23,7 @@ from parcourspro_gql.app import create_app
 from parcourspro_gql.clock import clock as app_clock
 from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Base, Database, create_engine
+from parcourspro_gql.engine import fallbacks
 from parcourspro_gql.migrate import upgrade
 
 # Helpers shared by the test folders (world builders, operations) import as plain modules.
@@ -31,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).with_name("support")))
 TEST_DATABASE_URL = os.environ.get("PARCOURSPRO_TEST_DATABASE_URL", "")
 # The suite runs with the engine's fast paths on (the default) and, in CI's second pass, off.
 FAST_PATHS = os.environ.get("PARCOURSPRO_FAST_PATHS", "true")
+# A shortcut of the engine that fails unexpectedly raises here instead of quietly taking the normal way.
+fallbacks.switch.raise_in_tests = True
 Gql = Callable[..., Awaitable[dict[str, Any]]]
 
 
@@ -115,6 +118,15 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
     database = Database.from_url(settings.database_url, settings)
     yield database
     await database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_shortcut_failed() -> Iterator[None]:
+    """A shortcut that failed fails the test, even when the error only reached the answer's `errors`."""
+    fallbacks.switch.failures.clear()
+    yield
+    failures, fallbacks.switch.failures[:] = list(fallbacks.switch.failures), []
+    assert not failures, failures
 
 
 @pytest.fixture(autouse=True)

@@ -16,22 +16,29 @@ thousand values. Two kinds of fields take a shorter way, with the same answers a
 
 Below an attached object or list, and below the object an async resolver answers (a connection), when every
 field asked is one of these (no arguments, no directives, fragments on the object's own type), the whole
-subtree is answered by a plan built once per document: a tuple of steps per object, read by one small
-recursive function, with no path, no resolve info and no graphql-core call per object. Anything unusual on
-the way (a null where the schema forbids one, a value of another type, an attached relation missing, a
-failed serialisation) drops the plan's answer and completes the subtree the normal way, which gives the
-usual answer or the usual error: every step only reads.
+subtree is answered by a plan built once per document (an ObjectPlan: one Step per response key), read by
+one small recursive function, with no path, no resolve info and no graphql-core call per object. Anything
+unusual on the way (a null where the schema forbids one, a value of another type, an attached relation
+missing, a serialisation refused with a GraphQLError) drops the plan's answer and completes the subtree the
+normal way, which gives the usual answer or the usual error: every step only reads.
+
+Any other exception in a shortcut is a bug of the shortcut (an attribute renamed, say): it still takes the
+normal way, so the client gets the usual answer, but engine/fallbacks.py logs it once per place and, under
+the tests, raises it.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -47,16 +54,13 @@ from graphql.pyutils import Path, gather_with_cancel
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# Set on a GraphQLField that qualifies: (the Python attribute, the leaf type's serialize).
-LEAF = "_parcourspro_leaf"
-# Set on a GraphQLField computed by a resolver of `self` alone: (the function, the leaf type's serialize).
-COMPUTED = "_parcourspro_computed"
-# Set on a GraphQLField whose value may already be attached: the Python attribute that holds it.
-ATTACHED = "_parcourspro_attached"
-# Set on such a field when its type, nullable or not, is an object type: that type.
-OBJECT = "_parcourspro_object"
-# Set on a field declared with `attached()`: its resolver must run when the attribute is None.
-RESOLVED_WHEN_MISSING = "_parcourspro_resolved_when_missing"
+from parcourspro_gql.engine.fallbacks import unexpected
+
+# The marks set on a GraphQLField of the built schema by mark_fast_fields (attribute names on graphql-core's
+# own objects, which have no slots): at most one of LEAF, COMPUTED, ATTACHED.
+LEAF = "_parcourspro_leaf"  # a Leaf: a plain attribute of scalar or enum type
+COMPUTED = "_parcourspro_computed"  # a Leaf: a sync resolver of `self` alone, of scalar or enum type
+ATTACHED = "_parcourspro_attached"  # an Attached: an object or list that a list may have attached
 # The strawberry field metadata key of `attached()`.
 _METADATA_KEY = "parcourspro.attached"
 
@@ -66,28 +70,96 @@ def attached(attribute: str) -> dict[str, str]:
     return {_METADATA_KEY: attribute}
 
 
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """How a plain or computed leaf is answered: `serialize(read(source))`. `read` is the attribute's name
+    for a plain leaf (read with getattr), the resolver's function for a computed one."""
+
+    read: Any
+    serialize: Callable[[Any], Any]
+    computed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    """A field whose value a list may have attached to its source: `attribute` holds it (None when not
+    attached). `object_type` is the field's object type when it has one; `resolves_when_missing` when the
+    field's resolver must load what was not attached (declared with `attached()`), rather than answer null."""
+
+    attribute: str
+    object_type: GraphQLObjectType | None
+    resolves_when_missing: bool
+
+
+# The kinds of Step, in the order _object tests them (leaves first: they are most of every page).
+LEAF_STEP, COMPUTED_STEP, TYPENAME_STEP, OBJECT_STEP, LIST_STEP = range(5)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One response key of a planned object. For a leaf (LEAF_STEP, COMPUTED_STEP) `read` is the attribute or
+    the function and `serialize` its type's; for __typename `read` is the type's name; for an attached object
+    or list (OBJECT_STEP, LIST_STEP) `read` is the attribute and `plan` the plan of its objects."""
+
+    key: str
+    kind: int
+    read: Any
+    non_null: bool
+    serialize: Callable[[Any], Any] | None = None
+    plan: ObjectPlan | None = None
+    resolves_when_missing: bool = False
+    items_non_null: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPlan:
+    """The steps that answer the fields asked of an object of `object_type`, in graphql-core's order."""
+
+    object_type: GraphQLObjectType
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """The plan of an attached field: `step` answers it from its source (the key is the field's own)."""
+
+    step: Step
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedPlan:
+    """A cache entry: the plan (None: the normal way) and what it was built for, which a hit must be."""
+
+    owner: Any
+    nodes: tuple[FieldNode, ...]
+    plan: Any
+
+
 _MISSING = object()
 
 
 def _leaf(field_def: GraphQLField | None, source: Any) -> Any:
     """The serialised value of a plain or computed leaf, or _MISSING when the normal path must run (another
-    kind of field, a null, an error: the normal path then gives the same answer and the same error)."""
-    leaf = getattr(field_def, LEAF, None)
+    kind of field, a null, a refused serialisation: the normal path then gives the same answer and error)."""
+    leaf: Leaf | None = getattr(field_def, LEAF, None) or getattr(field_def, COMPUTED, None)
+    if leaf is None:
+        return _MISSING
     try:
-        if leaf is not None:
-            value = getattr(source, leaf[0])
-        else:
-            leaf = getattr(field_def, COMPUTED, None)
-            if leaf is None:
-                return _MISSING
-            value = leaf[0](source)
+        value = leaf.read(source) if leaf.computed else getattr(source, leaf.read)
         if value is not None:
-            serialized = leaf[1](value)
+            serialized = leaf.serialize(value)
             if serialized is not None and serialized is not Undefined:
                 return serialized
-    except Exception:
-        pass
+    except GraphQLError:
+        pass  # a value its type refuses: the normal way raises the same error at the field
+    except Exception as error:
+        unexpected(_place("leaf", leaf.read), error)
     return _MISSING
+
+
+def _place(kind: str, what: Any) -> str:
+    """Where a shortcut failed, for the log: the kind of shortcut and the attribute, function or type."""
+    return f"{kind} {getattr(what, '__qualname__', None) or getattr(what, 'name', None) or what}"
 
 
 class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -168,18 +240,19 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """A field that is not a leaf of the fast path: attached, or resolved the normal way."""
-        attribute = getattr(field_def, ATTACHED, None)
-        if attribute is not None:
-            value = getattr(source, attribute, None)
+        mark: Attached | None = getattr(field_def, ATTACHED, None)
+        if mark is not None and field_def is not None:
+            value = getattr(source, mark.attribute, None)
             if value is not None:
                 return self._complete_attached(
-                    field_def, parent_type, value, field_details_list, path, position_context
+                    field_def, mark, parent_type, value, field_details_list, path, position_context
                 )
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
     def _complete_attached(
         self,
-        field_def: Any,
+        field_def: GraphQLField,
+        mark: Attached,
         parent_type: GraphQLObjectType,
         value: Any,
         field_details_list: Any,
@@ -189,14 +262,22 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """What graphql-core's execute_field does with a resolver's answer, minus the resolver. An object of
         the field's own (concrete) type goes straight to its sub-fields, as complete_value would send it."""
         return_type = field_def.type
-        object_type = getattr(field_def, OBJECT, None)
-        plan = self._plan(field_def, field_details_list)
+        plan: FieldPlan | None = self._cached(
+            field_def,
+            field_details_list,
+            lambda nodes: _plan_field(field_def, nodes, self.fragment_definitions),
+        )
         if plan is not None:
             try:
-                return _answer(plan[0], plan[2], plan[4], value)
-            except Exception:  # the normal way, below, gives the answer or the error
-                pass
+                return _answer(plan.step, value)
+            except _Unplanned:
+                pass  # the normal way, below, gives the answer or the error
+            except GraphQLError:
+                pass  # a value its type refuses: the normal way raises it at its field
+            except Exception as error:
+                unexpected(_place("attached plan", mark.attribute), error)
         try:
+            object_type = mark.object_type
             if (
                 object_type is not None
                 and not isinstance(value, Exception)
@@ -225,28 +306,20 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return await_completed()
 
-    def _plan(self, field_def: GraphQLField, field_details_list: Any) -> _Field | None:
-        """The plan of an attached field's subtree for these field nodes, built on first use; None when some
-        field of the subtree needs the normal way."""
-        return self._cached(
-            "attached",
-            field_def,
-            field_details_list,
-            lambda nodes: _plan_field(field_def, nodes, self.fragment_definitions),
-        )
-
-    def _cached(self, kind: str, owner: Any, field_details_list: Any, build: Any) -> Any:
-        """The plan of `kind` for `owner` (a field or a type of the schema) and these field nodes, from the
-        cache or built. The entry keeps the owner and the nodes whose ids make its key: a hit must be those
-        very objects, so neither a new schema nor a new document can meet an old plan at a reused address."""
-        key = (kind, id(owner), *(id(details.node) for details in field_details_list))
+    def _cached(self, owner: Any, field_details_list: Any, build: Callable[[list[FieldNode]], Any]) -> Any:
+        """The plan for `owner` (a field or a type of the schema) and these field nodes, from the cache or
+        built. The entry keeps the owner and the nodes whose ids make its key: a hit must be those very
+        objects, so neither a new schema nor a new document can meet an old plan at a reused address."""
+        key = (id(owner), *(id(details.node) for details in field_details_list))
         found = _PLANS.get(key)
         if (
             found is not None
-            and found[0] is owner
-            and all(kept is details.node for kept, details in zip(found[1], field_details_list, strict=True))
+            and found.owner is owner
+            and all(
+                kept is details.node for kept, details in zip(found.nodes, field_details_list, strict=True)
+            )
         ):
-            return found[2]
+            return found.plan
         nodes = [details.node for details in field_details_list]
         if any(details.defer_usage is not None or details.node.directives for details in field_details_list):
             return None
@@ -256,7 +329,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = None
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
-        _PLANS[key] = (owner, nodes, plan)
+        _PLANS[key] = _CachedPlan(owner, tuple(nodes), plan)
         return plan
 
     async def complete_awaitable_value(  # type: ignore[override]
@@ -271,10 +344,9 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's, with a plan for the object that an async resolver answers (a connection, say) when
         everything below it can be planned; otherwise, or when the plan does not fit, graphql-core's way."""
         object_type = get_nullable_type(return_type)
-        plan = None
+        plan: ObjectPlan | None = None
         if isinstance(object_type, GraphQLObjectType):
             plan = self._cached(
-                "resolved",
                 object_type,
                 field_details_list,
                 lambda nodes: _plan_object(object_type, nodes, self.fragment_definitions),
@@ -283,9 +355,13 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             resolved = await self.with_abort_signal(result)
             if plan is not None and resolved is not None and not isinstance(resolved, Exception):
                 try:
-                    return _object(plan, object_type, resolved)
-                except Exception:  # the normal way, below, gives the answer or the error
-                    pass
+                    return _object(plan, resolved)
+                except _Unplanned:
+                    pass  # the normal way, below, gives the answer or the error
+                except GraphQLError:
+                    pass  # a value its type refuses: the normal way raises it at its field
+                except Exception as error:
+                    unexpected(_place("object plan", plan.object_type), error)
             completed = self.complete_value(
                 return_type, field_details_list, info, path, resolved, position_context
             )
@@ -297,13 +373,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return completed
 
 
-# A field's plan: (kind, getter, inner, non-null, extra). A leaf's getter is its attribute or its function and
-# inner its type's serialize; an attached field's getter is its attribute, inner the steps of its objects and
-# extra (object type, resolver must run when missing) or, for a list, (item type, items non-null).
-# __typename's getter is the type's name. An object's steps are its fields' plans, each after its response key.
-_Field = tuple[int, Any, Any, bool, Any]
-_LEAF, _COMPUTED, _TYPENAME, _OBJECT, _LIST = range(5)
-_PLANS: dict[tuple[Any, ...], tuple[Any, list[Any], Any]] = {}
+_PLANS: dict[tuple[int, ...], _CachedPlan] = {}
 _MAX_PLANS = 2_048
 
 
@@ -315,54 +385,81 @@ class _Unplanned(Exception):
     """The values met do not fit the plan: the normal way must answer."""
 
 
-def _plan_field(field_def: GraphQLField, nodes: list[FieldNode], fragments: dict[str, Any]) -> _Field:
-    """The plan of an attached object or list field, with the steps of its selections."""
-    attribute = getattr(field_def, ATTACHED, None)
-    if attribute is None or any(node.arguments for node in nodes):
+def _plan_field(field_def: GraphQLField, nodes: list[FieldNode], fragments: dict[str, Any]) -> FieldPlan:
+    """The plan of an attached object or list field, with the plan of its objects."""
+    mark: Attached | None = getattr(field_def, ATTACHED, None)
+    if mark is None:
+        raise _NoPlan
+    return FieldPlan(
+        _attached_step(
+            nodes[0].alias.value if nodes[0].alias else nodes[0].name.value, field_def, mark, nodes, fragments
+        )
+    )
+
+
+def _attached_step(
+    key: str, field_def: GraphQLField, mark: Attached, nodes: list[FieldNode], fragments: dict[str, Any]
+) -> Step:
+    if any(node.arguments for node in nodes):
         raise _NoPlan
     returned = get_nullable_type(field_def.type)
-    loads_when_missing = hasattr(field_def, RESOLVED_WHEN_MISSING)
+    non_null = isinstance(field_def.type, GraphQLNonNull)
     if isinstance(returned, GraphQLObjectType):
-        kind, object_type, extra = _OBJECT, returned, (returned, loads_when_missing)
-    elif isinstance(returned, GraphQLList) and not loads_when_missing:
-        kind, object_type = _LIST, get_nullable_type(returned.of_type)
-        extra = (object_type, isinstance(returned.of_type, GraphQLNonNull))
-    else:
-        raise _NoPlan
-    if not isinstance(object_type, GraphQLObjectType):
-        raise _NoPlan
-    steps = _plan_object(object_type, nodes, fragments)
-    return (kind, attribute, steps, isinstance(field_def.type, GraphQLNonNull), extra)
+        plan = _plan_object(returned, nodes, fragments)
+        return Step(
+            key,
+            OBJECT_STEP,
+            mark.attribute,
+            non_null,
+            plan=plan,
+            resolves_when_missing=mark.resolves_when_missing,
+        )
+    if isinstance(returned, GraphQLList) and not mark.resolves_when_missing:
+        item_type = get_nullable_type(returned.of_type)
+        if not isinstance(item_type, GraphQLObjectType):
+            raise _NoPlan
+        plan = _plan_object(item_type, nodes, fragments)
+        return Step(
+            key,
+            LIST_STEP,
+            mark.attribute,
+            non_null,
+            plan=plan,
+            items_non_null=isinstance(returned.of_type, GraphQLNonNull),
+        )
+    raise _NoPlan
 
 
-def _plan_object(object_type: GraphQLObjectType, nodes: list[FieldNode], fragments: dict[str, Any]) -> tuple:
+def _plan_object(
+    object_type: GraphQLObjectType, nodes: list[FieldNode], fragments: dict[str, Any]
+) -> ObjectPlan:
     """The steps of the fields asked of an object of `object_type`, in graphql-core's order (the fields'
     directives were refused by `_collect`)."""
     grouped: dict[str, list[FieldNode]] = {}
     for node in nodes:
         _collect(object_type, node.selection_set, fragments, grouped, set())
-    steps: list[tuple[Any, ...]] = []
+    steps: list[Step] = []
     for key, field_nodes in grouped.items():
         name = field_nodes[0].name.value
         if any(node.arguments for node in field_nodes):
             raise _NoPlan
         if name == "__typename":
-            steps.append((key, _TYPENAME, object_type.name, None, True, None))
+            steps.append(Step(key, TYPENAME_STEP, object_type.name, True))
             continue
         field_def = object_type.fields.get(name)
         if field_def is None:
             raise _NoPlan
         non_null = isinstance(field_def.type, GraphQLNonNull)
-        leaf = getattr(field_def, LEAF, None)
+        leaf: Leaf | None = getattr(field_def, LEAF, None) or getattr(field_def, COMPUTED, None)
         if leaf is not None:
-            steps.append((key, _LEAF, leaf[0], leaf[1], non_null, None))
+            kind = COMPUTED_STEP if leaf.computed else LEAF_STEP
+            steps.append(Step(key, kind, leaf.read, non_null, serialize=leaf.serialize))
             continue
-        computed = getattr(field_def, COMPUTED, None)
-        if computed is not None:
-            steps.append((key, _COMPUTED, computed[0], computed[1], non_null, None))
-            continue
-        steps.append((key, *_plan_field(field_def, field_nodes, fragments)))
-    return tuple(steps)
+        mark: Attached | None = getattr(field_def, ATTACHED, None)
+        if mark is None:
+            raise _NoPlan
+        steps.append(_attached_step(key, field_def, mark, field_nodes, fragments))
+    return ObjectPlan(object_type, tuple(steps))
 
 
 def _collect(
@@ -404,96 +501,118 @@ def _collect(
             raise _NoPlan
 
 
-def _answer(kind: int, plan: tuple, extra: tuple, value: Any) -> Any:
-    """The completed value of an attached object (or list of objects) under its plan; _Unplanned when the
-    normal way must answer."""
-    if kind == _OBJECT:
-        return _object(plan, extra[0], value)
-    item_type, items_non_null = extra
+def _answer(step: Step, value: Any) -> Any:
+    """The completed value of an attached object (or list of objects) under its step's plan; _Unplanned
+    when the normal way must answer."""
+    plan = step.plan
+    assert plan is not None
+    if step.kind == OBJECT_STEP:
+        return _object(plan, value)
     if not isinstance(value, list | tuple):
         raise _Unplanned
     answers = []
     for item in value:
         if item is None:
-            if items_non_null:
+            if step.items_non_null:
                 raise _Unplanned
             answers.append(None)
         else:
-            answers.append(_object(plan, item_type, item))
+            answers.append(_object(plan, item))
     return answers
 
 
-def _object(steps: tuple, object_type: GraphQLObjectType, source: Any) -> dict[str, Any]:
-    if not _is_type_of(object_type, source):
+def _object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
+    if not _is_type_of(plan.object_type, source):
         raise _Unplanned
     answer: dict[str, Any] = {}
-    for key, kind, getter, inner, non_null, extra in steps:
-        if kind <= _COMPUTED:  # a leaf: inner is its type's serialize
-            value = getattr(source, getter) if kind == _LEAF else getter(source)
+    for step in plan.steps:
+        kind = step.kind
+        if kind <= COMPUTED_STEP:  # a leaf
+            value = getattr(source, step.read) if kind == LEAF_STEP else step.read(source)
             if value is None:
-                if non_null:
+                if step.non_null:
                     raise _Unplanned
-                answer[key] = None
+                answer[step.key] = None
                 continue
-            serialized = inner(value)
+            serialized = step.serialize(value)  # type: ignore[misc]
             if serialized is None or serialized is Undefined:
                 raise _Unplanned
-            answer[key] = serialized
-        elif kind == _TYPENAME:
-            answer[key] = getter
-        else:  # an attached object or list: inner is its plan
-            value = getattr(source, getter, None)
+            answer[step.key] = serialized
+        elif kind == TYPENAME_STEP:
+            answer[step.key] = step.read
+        else:  # an attached object or list
+            value = getattr(source, step.read, None)
             if value is None:
                 # Null, unless the type forbids it or the field's resolver must load what was not attached.
-                if non_null or (kind == _OBJECT and extra[1]):
+                if step.non_null or step.resolves_when_missing:
                     raise _Unplanned
-                answer[key] = None
+                answer[step.key] = None
             else:
-                answer[key] = _answer(kind, inner, extra, value)
+                answer[step.key] = _answer(step, value)
     return answer
 
 
-def mark_fast_fields(schema: Any) -> int:
-    """Marks the plain leaf fields and the attached object fields of a built strawberry schema; returns how
-    many. None when an extension has a `resolve` hook, which must then see every field."""
+@dataclass(frozen=True)
+class FastFields:
+    """What mark_fast_fields marked, as `Type.field` names; empty when an extension's `resolve` hook (which
+    must see every field) forbids the fast paths."""
+
+    leaves: tuple[str, ...] = ()
+    computed: tuple[str, ...] = ()
+    attached: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.leaves) + len(self.computed) + len(self.attached)
+
+
+def mark_fast_fields(schema: Any) -> FastFields:
+    """Marks the plain and computed leaf fields and the attached fields of a built strawberry schema. A field
+    with a permission class or a field extension is never marked (its checks must run), nor a resolver that
+    takes more than `self`, unless it is declared `attached()` (it then runs whenever nothing is attached)."""
     built = [extension() if callable(extension) else extension for extension in schema.extensions]
     if any(type(extension).resolve is not SchemaExtension.resolve for extension in built):
-        return 0
-    marked = 0
+        return FastFields()
+    leaves: list[str] = []
+    computed: list[str] = []
+    attached_fields: list[str] = []
     for type_name, graphql_type in schema._schema.type_map.items():
         if not isinstance(graphql_type, GraphQLObjectType) or type_name.startswith("__"):
             continue
         definition = schema.get_type_by_name(type_name)
         for field in getattr(definition, "fields", ()):
-            graphql_field = graphql_type.fields.get(schema.config.name_converter.get_graphql_name(field))
+            graphql_name = schema.config.name_converter.get_graphql_name(field)
+            graphql_field = graphql_type.fields.get(graphql_name)
             if graphql_field is None or field.permission_classes or field.extensions:
                 continue
             plain = field.is_basic_field and getattr(graphql_field.resolve, "_is_default", False)
             leaf_type = get_nullable_type(graphql_field.type)
             is_leaf = isinstance(leaf_type, GraphQLScalarType | GraphQLEnumType)
             resolver = field.base_resolver
+            name = f"{type_name}.{graphql_name}"
+            object_type = leaf_type if isinstance(leaf_type, GraphQLObjectType) else None
             if plain and is_leaf:
-                setattr(graphql_field, LEAF, (field.python_name, leaf_type.serialize))
+                setattr(graphql_field, LEAF, Leaf(field.python_name, leaf_type.serialize, computed=False))
+                leaves.append(name)
             elif is_leaf and resolver is not None and _of_self_alone(resolver):
-                setattr(graphql_field, COMPUTED, (resolver.wrapped_func, leaf_type.serialize))
+                setattr(
+                    graphql_field, COMPUTED, Leaf(resolver.wrapped_func, leaf_type.serialize, computed=True)
+                )
+                computed.append(name)
             elif plain:
-                setattr(graphql_field, ATTACHED, field.python_name)
+                setattr(graphql_field, ATTACHED, Attached(field.python_name, object_type, False))
+                attached_fields.append(name)
             elif (field.metadata or {}).get(_METADATA_KEY):
-                setattr(graphql_field, ATTACHED, field.metadata[_METADATA_KEY])
-                setattr(graphql_field, RESOLVED_WHEN_MISSING, True)
-            else:
-                continue
-            if isinstance(leaf_type, GraphQLObjectType):
-                setattr(graphql_field, OBJECT, leaf_type)
-            marked += 1
-    return marked
+                setattr(graphql_field, ATTACHED, Attached(field.metadata[_METADATA_KEY], object_type, True))
+                attached_fields.append(name)
+    return FastFields(tuple(leaves), tuple(computed), tuple(attached_fields))
 
 
 def _is_type_of(object_type: GraphQLObjectType, value: Any) -> bool:
     """complete_object_value's check. strawberry's `is_type_of` reads only the value (never the resolve info,
     which the fast path does not build); anything but True sends the value the normal way, which raises the
     usual error."""
-    return object_type.is_type_of is None or object_type.is_type_of(value, None) is True
+    return object_type.is_type_of is None or object_type.is_type_of(value, None) is True  # type: ignore[arg-type]
 
 
 def _of_self_alone(resolver: Any) -> bool:

@@ -13,7 +13,7 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
-from parcourspro_gql.engine.execution import FastPathExecutionContext, mark_fast_fields
+from parcourspro_gql.engine.execution import FastFields, FastPathExecutionContext, mark_fast_fields
 from parcourspro_gql.engine.extensions import RequestGuards, is_expected
 from parcourspro_gql.schema.accounts.affiliation import AffiliationMutations
 from parcourspro_gql.schema.accounts.mutations import AccountMutations
@@ -69,6 +69,9 @@ class CachedNameConverter(NameConverter):
 
 
 class ParcoursProSchema(strawberry.Schema):
+    # The fields the engine answers without their resolver (none with the fast paths off).
+    fast_fields = FastFields()
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -99,7 +102,11 @@ def build_schema(production: bool, fast_paths: bool = True) -> ParcoursProSchema
         execution_context_class=FastPathExecutionContext if fast_paths else None,
     )
     if fast_paths:
-        mark_fast_fields(built)
+        built.fast_fields = mark_fast_fields(built)
+        if not built.fast_fields.count:
+            log.warning(
+                "fast paths on, but a schema extension's resolve hook keeps every field on the normal way"
+            )
     return built
 
 
