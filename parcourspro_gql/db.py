@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, event, exc
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, event, exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -260,3 +260,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows the UPDATE or DELETE that answered `result` changed. session.execute is annotated as
+    returning a Result; for these statements it is a CursorResult, which holds the count."""
+    return cast("CursorResult[Any]", result).rowcount

@@ -16,7 +16,7 @@ from parcourspro_gql.auth.passwords import hash_password, needs_rehash, verify_p
 from parcourspro_gql.auth.tokens import AccessTokens, hash_secret, new_secret
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
-from parcourspro_gql.db import Database
+from parcourspro_gql.db import Database, rows_changed
 from parcourspro_gql.domain import audit
 from parcourspro_gql.domain.accounts import check_email, check_password, normalize_email
 from parcourspro_gql.domain.base import settings_of
@@ -169,7 +169,7 @@ async def _consume(session: AsyncSession, token: str, purpose: TokenPurpose) -> 
         .where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
         .values(used_at=now)
     )
-    if used.rowcount != 1:
+    if rows_changed(used) != 1:
         raise DomainError(
             ErrorCode.INVALID_TOKEN, "Ce lien n'est plus valable : demandez-en un nouveau.", "token"
         )
@@ -194,7 +194,9 @@ async def verify_email(session: AsyncSession, *, token: str) -> Account:
 
 async def _lock_login(session: AsyncSession, email: str, client_address: str) -> None:
     """Serialises the attempts on one email and one address (SQLite: BEGIN IMMEDIATE already does)."""
-    if session.bind.dialect.name == "postgresql":
+    bind = session.bind
+    assert bind is not None  # our sessions are always bound (db.py)
+    if bind.dialect.name == "postgresql":
         for key in sorted({f"login-address:{client_address}", f"login-email:{email}"}):
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
@@ -334,7 +336,7 @@ async def refresh(db: Database, tokens: AccessTokens, *, refresh_token: str, cli
             .values(rotated_at=now)
         )
         account = await session.get(Account, row.account_id)
-        if rotated.rowcount != 1 or account is None or account.disabled_at is not None:
+        if rows_changed(rotated) != 1 or account is None or account.disabled_at is not None:
             raise invalid
         new_token = await _open_family(session, account.id, row.family_id, row.expires_at)
     return Session(account, tokens.issue(account.id), new_token, tokens.ttl_seconds)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
-from parcourspro_gql.db import Database
+from parcourspro_gql.db import Database, rows_changed
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import audit, documents
 from parcourspro_gql.domain.base import get_or_refuse, require_manager, required_reason
@@ -342,5 +342,5 @@ async def purge(session: AsyncSession, settings: Any, *, dry_run: bool = False) 
             counted = select(func.count()).select_from(statement.table).where(statement.whereclause)
             counts[name] = int(await session.scalar(counted) or 0)
         else:
-            counts[name] = (await session.execute(statement)).rowcount or 0
+            counts[name] = rows_changed(await session.execute(statement)) or 0
     return counts

@@ -15,6 +15,7 @@ from sqlalchemy.sql import Select
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
+from parcourspro_gql.db import rows_changed
 from parcourspro_gql.domain import audit
 from parcourspro_gql.domain.base import get_or_refuse, required_reason, settings_of
 from parcourspro_gql.domain.catalogue import acts_for_provider, provider_capacity
@@ -418,7 +419,7 @@ async def select_participant(session: AsyncSession, viewer: Viewer, registration
         .where(TrainingSession.id == item.id, TrainingSession.seats_taken < TrainingSession.capacity)
         .values(seats_taken=TrainingSession.seats_taken + 1)
     )
-    if taken.rowcount != 1:
+    if rows_changed(taken) != 1:
         raise DomainError(ErrorCode.SESSION_FULL, "La session est complète.", "registrationId")
     previous = _change(registration, S.ACCEPTED)
     registration.provider_decision_by_id, registration.provider_decision_at = viewer.account_id, clock.now()

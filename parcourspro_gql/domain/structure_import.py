@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, cast
 
 from sqlalchemy import insert, select, update
 
@@ -204,7 +204,7 @@ async def import_structures(
             ]
             if updates:
                 await session.execute(update(Structure), updates)
-            indexed = [(row["id"], str(row["search_text"])) for row in updates]
+            indexed = [(cast(int, row["id"]), str(row["search_text"])) for row in updates]
             if inserts:
                 created = await session.execute(
                     insert(Structure).returning(Structure.id, Structure.search_text), inserts

@@ -512,11 +512,10 @@ async def _decide_change(
         structure.name = change.name or structure.name
         structure.ape_code = change.ape_code or structure.ape_code
         if change.street is not None:
-            structure.street, structure.postal_code, structure.city = (
-                change.street,
-                change.postal_code,
-                change.city,
-            )
+            # An address is proposed whole (street, postal code, city); the columns are not nullable.
+            structure.street = change.street
+            structure.postal_code = change.postal_code or structure.postal_code
+            structure.city = change.city or structure.city
         structure.search_text = search_text(structure.name, structure.siret, structure.city)
         await index_terms(session, [structure])
     await audit.record(

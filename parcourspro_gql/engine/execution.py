@@ -163,7 +163,7 @@ def _place(kind: str, what: Any) -> str:
 
 
 class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    def execute_fields(  # type: ignore[override]
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
         source_value: Any,
@@ -215,7 +215,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
-    def execute_field(  # type: ignore[override]
+    def execute_field(
         self,
         parent_type: GraphQLObjectType,
         source: Any,
@@ -332,7 +332,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         _PLANS[key] = _CachedPlan(owner, tuple(nodes), plan)
         return plan
 
-    async def complete_awaitable_value(  # type: ignore[override]
+    async def complete_awaitable_value(
         self,
         return_type: Any,
         field_details_list: Any,
@@ -510,7 +510,7 @@ def _answer(step: Step, value: Any) -> Any:
         return _object(plan, value)
     if not isinstance(value, list | tuple):
         raise _Unplanned
-    answers = []
+    answers: list[dict[str, Any] | None] = []
     for item in value:
         if item is None:
             if step.items_non_null:

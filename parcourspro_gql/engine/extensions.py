@@ -35,7 +35,9 @@ PRODUCTION_RULES = (*GUARD_RULES, NoSchemaIntrospectionCustomRule)
 def is_expected(error: GraphQLError) -> bool:
     """Errors we raise on purpose (syntax, validation, permissions, bad arguments) reach the client as is."""
     original = error.original_error
-    return original is None or isinstance(original, GraphQLError) or bool(error.extensions.get("code"))
+    return (
+        original is None or isinstance(original, GraphQLError) or bool((error.extensions or {}).get("code"))
+    )
 
 
 @lru_cache(maxsize=256)

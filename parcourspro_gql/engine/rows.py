@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
 # Whether `build` may read the instance dict: set per request from PARCOURSPRO_FAST_PATHS by the view (a
 # context variable, not a global: two apps of one process, as the differential tests run, may differ).
 ROW_SHORTCUT: ContextVar[bool] = ContextVar("parcourspro_row_shortcut", default=True)
+
+
+class Values(Protocol):
+    """A row's column values by name: its instance dict, or its Attributes."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
 
 
 class Attributes:
@@ -25,12 +31,12 @@ class Attributes:
         return getattr(self._row, name)
 
 
-def columns(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
+def columns(values: Values, *names: str) -> dict[str, Any]:
     """The values of the columns that a field of the same name copies as they are."""
     return {name: values[name] for name in names}
 
 
-def build(make: Callable[[Mapping[str, Any]], T], row: Any) -> T:
+def build(make: Callable[[Values], T], row: Any) -> T:
     """`make(values)` with the row's instance dict as the values: a loaded column is read there without the
     ORM's attribute descriptor, about four times faster (a page of 100 registrations reads some 5,000). When
     one of them is not in it (expired, deferred, never loaded), `make` runs again on the ORM's attributes.

@@ -14,17 +14,26 @@ from strawberry.permission import BasePermission
 from parcourspro_gql.models import Role
 
 
-class IsAuthenticated(BasePermission):
+class _Refusal(BasePermission):
+    """A permission whose refusal carries its code in `extensions.code` (strawberry reads the extensions per
+    instance, hence set in __init__ rather than shared by the class)."""
+
+    code: ClassVar[str] = "FORBIDDEN"
+
+    def __init__(self) -> None:
+        self.error_extensions = {"code": self.code}
+
+
+class IsAuthenticated(_Refusal):
     message = "Authentification requise : connectez-vous."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "UNAUTHENTICATED"}
+    code = "UNAUTHENTICATED"
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         return bool(info.context.viewer.is_authenticated)
 
 
-class IsManager(BasePermission):
+class IsManager(_Refusal):
     message = "Action réservée aux gestionnaires de Cap Métiers."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         return bool(info.context.viewer.has_role(Role.MANAGER))

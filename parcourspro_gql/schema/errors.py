@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.domain.errors import ErrorCode as DomainErrorCode
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+# Marked in place (see schema/enums.py): the domain's enum is the API's.
+strawberry.enum(DomainErrorCode, name="ErrorCode")
+ErrorCode = DomainErrorCode
 
 
 @strawberry.type

@@ -13,8 +13,8 @@ from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.context import Info
 
 
-async def _load_me(info: Info) -> Account | None:
-    row = await info.context.loaders.account_by_id.load(info.context.viewer.account_id)
+async def _load_me(info: Info, account_id: int) -> Account | None:
+    row = await info.context.loaders.account_by_id.load(account_id)
     return Account.from_row(row) if row is not None else None
 
 
@@ -23,10 +23,11 @@ class AccountQueries:
     @strawberry.field(description="The calling account, or null when anonymous.")
     def me(self, info: Info) -> Account | None:
         # Sync: the row that authentication read is at hand; otherwise the executor awaits the loader.
-        if info.context.viewer.account_id is None:
+        account_id = info.context.viewer.account_id
+        if account_id is None:
             return None
-        row = info.context.caller_row(info.context.viewer.account_id)
-        return Account.from_row(row) if row is not None else _load_me(info)  # type: ignore[return-value]
+        row = info.context.caller_row(account_id)
+        return Account.from_row(row) if row is not None else _load_me(info, account_id)  # type: ignore[return-value]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -37,4 +38,4 @@ class AccountQueries:
     async def my_data_export(self, info: Info) -> JSON:
         async with info.context.db.transaction() as session:  # one snapshot of every table
             data: dict[str, Any] = await privacy.export_data(session, info.context.viewer)
-        return data
+        return JSON(data)
