@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
 
 from parcourspro_gql import models
 from parcourspro_gql.domain import documents as paperwork
@@ -19,6 +15,7 @@ from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.engine.execution import attached
 from parcourspro_gql.engine.rows import build
 from parcourspro_gql.loaders.pagination import Page
+from parcourspro_gql.loaders.relations import REGISTRATION_RELATIONS, Joins
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.catalogue.types import REGISTRATION_ORDER, Training, TrainingSession
 from parcourspro_gql.schema.context import Info
@@ -194,7 +191,7 @@ class Registration(Node):
     async def connection(
         info: Info, listing: rules.Listing, first: int | None, after: str | None
     ) -> Connection[Registration]:
-        joins = Joins.asked_in(_asked_names(info))
+        joins = REGISTRATION_RELATIONS.joins(_asked_names(info))
         return await connection(
             info,
             listing.statement(),
@@ -232,80 +229,18 @@ def _asked_names(info: Info) -> set[str]:
     return names
 
 
-def _join_to(target: Any, on: Any, outer: bool = False) -> Callable[[Select[Any]], Select[Any]]:
-    def join(statement: Select[Any]) -> Select[Any]:
-        return statement.join(target, on, isouter=outer).add_columns(target)
-
-    return join
-
-
-# The accounts that took each decision, under their own aliases (built once: SQLAlchemy caches the SQL).
-_DECIDER = {
-    name: aliased(models.Account, name=f"{name}_by")
-    for name in ("employerDecision", "providerDecision", "cancellation")
-}
-_DECIDED_BY = {
-    "employerDecision": models.Registration.employer_decision_by_id,
-    "providerDecision": models.Registration.provider_decision_by_id,
-    "cancellation": models.Registration.cancelled_by_id,
-}
-# Every many-to-one relation a page of registrations may read in its own statement, in the order joined.
-_JOINS: dict[str, Callable[[Select[Any]], Select[Any]]] = {
-    "session": _join_to(models.TrainingSession, models.TrainingSession.id == models.Registration.session_id),
-    "training": _join_to(models.Training, models.Training.id == models.Registration.training_id),
-    "provider": _join_to(models.Structure, models.Structure.id == models.Training.provider_structure_id),
-    "beneficiary": _join_to(models.Account, models.Account.id == models.Registration.beneficiary_id),
-    **{name: _join_to(alias, alias.id == _DECIDED_BY[name], outer=True) for name, alias in _DECIDER.items()},
-}
-
-
-# The request loader that each joined relation primes (people prime account_by_id).
-_LOADER = {"session": "session_by_id", "training": "training_by_id", "provider": "structure_by_id"}
-
-
-@dataclass(frozen=True)
-class Joins:
-    """The relations that a page of registrations reads in its own statement, chosen from the fields the
-    query asks for: session, training (for `training`, `documents` and `provider`), the training's provider,
-    the beneficiary and the account behind each decision asked with its `by`. Whatever the query asks, the
-    page and everything around it come in one statement."""
-
-    names: tuple[str, ...]
-
-    @classmethod
-    def asked_in(cls, asked: set[str]) -> Joins:
-        wanted = {"session", "beneficiary", "provider"} & asked
-        if asked & {"training", "documents", "provider"}:
-            wanted.add("training")
-        if "by" in asked:
-            wanted |= asked & _DECIDER.keys()
-        return cls(tuple(name for name in _JOINS if name in wanted))
-
-    def widen(self, statement: Select[Any]) -> Select[Any]:
-        for name in self.names:
-            statement = _JOINS[name](statement)
-        return statement
-
-
 def preload(
     info: Info, page: Page[models.Registration], joins: Joins
 ) -> Callable[[models.Registration], Registration]:
     """Builds the objects around each registration of the page from the rows joined to it, so that every
-    nested field reads a plain object: no statement and no task per row. The request's loaders are primed
-    with them for any other field that asks."""
-    found: dict[str, dict[int, Any]] = {name: {} for name in joins.names}
-    for joined in page.joined:
-        for name, row in zip(joins.names, joined, strict=True):
-            if row is not None:
-                found[name][row.id] = row
-    people = {pk: row for name in ("beneficiary", *_DECIDER) for pk, row in found.get(name, {}).items()}
-    loaders = info.context.loaders
-    for pk, row in people.items():
-        loaders.prime("account_by_id", pk, row)
-    for name in joins.names:
-        if name in _LOADER:
-            for pk, row in found[name].items():
-                loaders.prime(_LOADER[name], pk, row)
+    nested field reads a plain object: no statement and no task per row (the request's loaders are primed
+    with them too, by `Joins.rows`)."""
+    found = joins.rows(page, info.context.loaders)
+    people = {
+        pk: row
+        for name in ("beneficiary", "employerDecision", "providerDecision", "cancellation")
+        for pk, row in found.get(name, {}).items()
+    }
     providers = {pk: Structure.from_row(row) for pk, row in found.get("provider", {}).items()}
     trainings = {
         pk: Training.from_row(row, providers.get(row.provider_structure_id))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import strawberry
-from sqlalchemy import func, select, union_all
 
 from parcourspro_gql import models
 from parcourspro_gql.clock import clock
-from parcourspro_gql.domain import affiliation, structures
+from parcourspro_gql.domain import affiliation, review, structures
 from parcourspro_gql.models import Role
 from parcourspro_gql.permissions import IsAuthenticated, IsManager, forbidden
 from parcourspro_gql.schema.accounts.types import Account
@@ -64,16 +63,8 @@ class ManagerDashboard:
     @strawberry.field(description="Structure requests and affiliations waiting for more than 48 hours.")
     async def overdue_count(self, info: Info) -> int:
         limit = clock.now() - timedelta(hours=info.context.settings.review_deadline_hours)
-        overdue = union_all(
-            structures.pending_structures()
-            .where(models.Structure.requested_at < limit)
-            .with_only_columns(models.Structure.id),
-            affiliation.pending_affiliations(None)
-            .where(models.Account.affiliation_requested_at < limit)
-            .with_only_columns(models.Account.id),
-        ).subquery()
         async with info.context.db.read() as session:
-            return int(await session.scalar(select(func.count()).select_from(overdue)) or 0)
+            return await review.overdue_count(session, limit)
 
 
 @strawberry.type
