@@ -40,5 +40,14 @@ for db in sqlite postgresql; do
       (unset PARCOURSPRO_DATABASE_URL; run "$db" "bench/$script.py" ${ARGS[$script]:-})
     fi
   done
+  # The column "fast paths off": the views through the server with PARCOURSPRO_FAST_PATHS=false (plain
+  # strawberry and graphql-core), against the same baseline, so each shortcut's worth can be read.
+  if [ "$db" = postgresql ]; then
+    PARCOURSPRO_FAST_PATHS=false PARCOURSPRO_DATABASE_URL=$(fresh_pg throughput_off) \
+      run "$db, fast paths off" bench/throughput.py ${ARGS[throughput]}
+  else
+    (unset PARCOURSPRO_DATABASE_URL; PARCOURSPRO_FAST_PATHS=false \
+      run "$db, fast paths off" bench/throughput.py ${ARGS[throughput]})
+  fi
 done
 echo "written to $OUT"

@@ -7,10 +7,10 @@ hand-written JOIN each, serialised with the same field names as the GraphQL answ
 from __future__ import annotations
 
 import base64
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
@@ -145,7 +145,7 @@ async def _overview(request: Request, node: Any) -> Response:
             }
         }
     }
-    return Response(json.dumps(body), media_type="application/json")
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 async def overview(request: Request) -> Response:
@@ -177,7 +177,7 @@ async def history(request: Request) -> Response:
         for r in rows
     ]
     return Response(
-        json.dumps({"data": {"me": {"registrations": {"edges": edges}}}}), media_type="application/json"
+        orjson.dumps({"data": {"me": {"registrations": {"edges": edges}}}}), media_type="application/json"
     )
 
 
