@@ -20,6 +20,8 @@ from parcourspro_gql.models import (
     AffiliationStatus,
     Evaluation,
     Membership,
+    Notification,
+    NotificationKind,
     Registration,
     RegistrationStatus,
     Role,
@@ -235,7 +237,7 @@ async def _seed(session: AsyncSession) -> None:
     lucas = person("lucas@demo.parcourspro.fr", "Lucas", "Moreau", mission, AffiliationStatus.ACTIVE)
     ines = person("ines@demo.parcourspro.fr", "Inès", "Rousseau", cio, AffiliationStatus.ACTIVE)
     chloe = person("chloe@demo.parcourspro.fr", "Chloé", "Bernard", cio, AffiliationStatus.ACTIVE)
-    person("nouveau@demo.parcourspro.fr", "Théo", "Girard", mission, AffiliationStatus.PENDING)
+    theo = person("nouveau@demo.parcourspro.fr", "Théo", "Girard", mission, AffiliationStatus.PENDING)
     person("nonverifie@demo.parcourspro.fr", "Léa", "Petit", None, AffiliationStatus.NONE, verified=False)
     requester = person("demandeur@demo.parcourspro.fr", "Paul", "Lambert", None, AffiliationStatus.NONE)
     await session.flush()
@@ -344,7 +346,7 @@ async def _seed(session: AsyncSession) -> None:
         status: RegistrationStatus,
         age_days: int,
         comment: str | None = None,
-    ) -> None:
+    ) -> Registration:
         requested = now - timedelta(days=age_days)
         reg = Registration(
             beneficiary_id=who.id,
@@ -389,12 +391,13 @@ async def _seed(session: AsyncSession) -> None:
             item.convocations_sent_at = reg.convocation_sent_at
             item.attendance_recorded_at = item.ends_at
         session.add(reg)
+        return reg
 
     registration(camille, past, accueil, RegistrationStatus.ATTENDED, 70)
     registration(ines, past, accueil, RegistrationStatus.ABSENT, 70)
-    registration(lucas, upcoming, accueil, RegistrationStatus.ACCEPTED, 20)
-    registration(chloe, upcoming, accueil, RegistrationStatus.PENDING_PROVIDER, 6)
-    registration(camille, webinar, metiers, RegistrationStatus.PENDING_EMPLOYER, 2)
+    lucas_accepted = registration(lucas, upcoming, accueil, RegistrationStatus.ACCEPTED, 20)
+    chloe_pending = registration(chloe, upcoming, accueil, RegistrationStatus.PENDING_PROVIDER, 6)
+    camille_pending = registration(camille, webinar, metiers, RegistrationStatus.PENDING_EMPLOYER, 2)
     registration(
         ines,
         webinar,
@@ -432,6 +435,34 @@ async def _seed(session: AsyncSession) -> None:
             submitted_at=past.ends_at + timedelta(days=2),
         )
     )
+    # The inboxes (N1) of the story so far: what each demo account was told (the emails are not replayed).
+    inbox = [
+        (referent, NotificationKind.REGISTRATION_TO_DECIDE, "Demande d'inscription de Camille Dupont : "
+         f"{metiers.title}", camille_pending, None, None, 2),
+        (referent, NotificationKind.AFFILIATION_TO_CONFIRM, f"Théo Girard demande à rejoindre {mission.name}",
+         None, mission, theo, 3),
+        (trainer, NotificationKind.REGISTRATION_TO_SELECT, f"Nouvelle demande pour {accueil.title}",
+         chloe_pending, None, None, 5),
+        (lucas, NotificationKind.REGISTRATION_UPDATED, f"Votre inscription à {accueil.title} : acceptée : "
+         "votre place est confirmée", lucas_accepted, None, None, 18),
+        (manager, NotificationKind.STRUCTURE_TO_VALIDATE, f"Structure à valider : {pending.name}", None,
+         pending, None, 1),
+    ]  # fmt: skip
+    for owner, kind, message, about, org, who, age_days in inbox:
+        session.add(
+            Notification(
+                account_id=owner.id,
+                kind=kind,
+                message=message,
+                created_at=now - timedelta(days=age_days),
+                # Lucas has read his: the others show as unread.
+                read_at=now - timedelta(days=age_days - 1) if owner is lucas else None,
+                registration_id=about.id if about else None,
+                session_id=about.session_id if about else None,
+                structure_id=org.id if org else None,
+                about_account_id=who.id if who else None,
+            )
+        )
     # A referent's proposal waiting for the manager, to try structureChangeApprove / structureChangeReject.
     session.add(
         StructureChange(

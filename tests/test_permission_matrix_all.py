@@ -43,6 +43,8 @@ from parcourspro_gql.models import (
     AffiliationStatus,
     Evaluation,
     Favourite,
+    Notification,
+    NotificationKind,
     OutboxMessage,
     Registration,
     RegistrationStatus,
@@ -84,6 +86,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "node(Training)":                 ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
     "node(TrainingSession)":          ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
     "node(Registration)":             ("N",      "N",         "ok/N",   "N",      "ok/N",   "ok"),
+    "node(Notification)":             ("N-",     "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
+    "node(Notification) other":       ("N",      "N",         "N",      "N",      "N",      "N"),
     # --- fields with their own permission, reached through node(id) ---
     "Structure.accounts":             ("U",      "F",         "ok/F",   "ok/F",   "F",      "ok"),
     "TrainingSession.registrations":  ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
@@ -91,6 +95,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "Account.favourites":             ("N",      "N",         "F/N",    "F/N",    "N",      "F"),
     "TrainingSession.evaluationSummary": ("N",   "N",         "N",      "N",      "ok/N",   "ok"),
     "Registration.evaluation":        ("N",      "N",         "N",      "N",      "ok/N",   "ok"),
+    "Account.notifications":          ("N",      "N",         "F/N",    "F/N",    "N",      "F"),
+    "Account.unreadNotificationCount": ("N",     "N",         "F/N",    "F/N",    "N",      "F"),
     # --- Mutation: accounts and authentication ---
     "signUp":                         ("ok-",    "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
     "verifyEmail":                    ("ok-",    "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
@@ -127,6 +133,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "trainingSessionCancel":          ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "favouriteAdd":                   ("U",      "ok",        "ok",     "ok",     "ok",     "ok"),
     "favouriteRemove":                ("U",      "ok",        "ok",     "ok",     "ok",     "ok"),
+    # --- Mutation: the inbox ---
+    "notificationsMarkRead":          ("U-",     "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
+    "notificationsMarkRead other":    ("U",      "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"),
     # --- Mutation: registrations and sessions ---
     "registrationRequest":            ("U",      "ok",        "ok",     "ok",     "ok",     "NA"),
     "registrationValidate":           ("U",      "F",         "ok/F",   "F",      "F",      "ok"),
@@ -148,6 +157,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
 # - Account.registrations / Account.favourites: of another person of the target structure (favourites are
 #   the account's own only, managers included).
 # - verifyEmail, passwordReset: with a real link token of a fresh account, read in the outbox.
+# - node(Notification), notificationsMarkRead: a notification of the caller (of a fresh account for a
+#   visitor); "other": one of another person of the target structure. An inbox is its owner's only,
+#   managers included. Account.notifications / unreadNotificationCount: of another person of the target.
 #   verificationEmailResend: the caller's own address is made unconfirmed first (else INVALID_INPUT).
 # - structureRequest, affiliationRequest: every persona but the manager already belongs to a structure (A).
 # - structureChangePropose: a referent of the structure proposes, managers only decide (approve/reject).
@@ -419,6 +431,51 @@ async def run_account_registrations(scene: Scene) -> str:
 
 async def run_account_favourites(scene: Scene) -> str:
     return await node(scene, (await member(scene)).id, "... on Account { favourites { totalCount } }")
+
+
+async def run_account_notifications(scene: Scene) -> str:
+    return await node(scene, (await member(scene)).id, "... on Account { notifications { totalCount } }")
+
+
+async def run_account_unread_count(scene: Scene) -> str:
+    return await node(scene, (await member(scene)).id, "... on Account { unreadNotificationCount }")
+
+
+async def notification_of(scene: Scene, owner: Person | None) -> str:
+    """A notification in the inbox of `owner` (of a fresh person of the target structure when None)."""
+    owner = owner or await member(scene)
+    async with scene.world.db.transaction() as session:
+        row = Notification(
+            account_id=owner.pk,
+            kind=NotificationKind.REGISTRATION_UPDATED,
+            message="Votre inscription a changé.",
+            created_at=app_clock.now(),
+        )
+        session.add(row)
+        await session.flush()
+        return to_global_id("Notification", row.id)
+
+
+async def run_node_notification(scene: Scene) -> str:
+    return await node(scene, await notification_of(scene, scene.caller))
+
+
+async def run_node_notification_other(scene: Scene) -> str:
+    return await node(scene, await notification_of(scene, None))
+
+
+async def run_mark_read(scene: Scene) -> str:
+    notification = await notification_of(scene, scene.caller)
+    return await mutation(
+        scene, "notificationsMarkRead", "NotificationsMarkReadInput", {"ids": [notification]}
+    )
+
+
+async def run_mark_read_other(scene: Scene) -> str:
+    notification = await notification_of(scene, None)
+    return await mutation(
+        scene, "notificationsMarkRead", "NotificationsMarkReadInput", {"ids": [notification]}
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -727,6 +784,12 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "Account.favourites": run_account_favourites,
     "TrainingSession.evaluationSummary": run_session_evaluation_summary,
     "Registration.evaluation": run_registration_evaluation,
+    "Account.notifications": run_account_notifications,
+    "Account.unreadNotificationCount": run_account_unread_count,
+    "node(Notification)": run_node_notification,
+    "node(Notification) other": run_node_notification_other,
+    "notificationsMarkRead": run_mark_read,
+    "notificationsMarkRead other": run_mark_read_other,
     "signUp": run_sign_up,
     "verifyEmail": run_verify_email,
     "verificationEmailResend": run_verification_email_resend,

@@ -13,8 +13,17 @@ from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import audit
 from parcourspro_gql.domain.base import get_or_refuse, required_reason
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.domain.notifications import About, notify
 from parcourspro_gql.mail.outbox import enqueue
-from parcourspro_gql.models import Account, AccountRole, AffiliationStatus, Role, Structure, StructureStatus
+from parcourspro_gql.models import (
+    Account,
+    AccountRole,
+    AffiliationStatus,
+    NotificationKind,
+    Role,
+    Structure,
+    StructureStatus,
+)
 
 FORBIDDEN = DomainError(ErrorCode.FORBIDDEN, "Vous n'avez pas le droit d'agir sur ce compte.")
 
@@ -91,11 +100,13 @@ async def request_affiliation(session: AsyncSession, viewer: Viewer, structure_i
             to_state=AffiliationStatus.ACTIVE,
             data={"structure_id": structure.id, "role": "REFERENT"},
         )
-        await enqueue(
+        await notify(
             session,
-            to=account.email,
+            account,
+            NotificationKind.AFFILIATION_DECIDED,
             template="affiliation_confirmed",
-            context={"first_name": account.first_name, "structure_name": structure.name},
+            context={"structure_name": structure.name},
+            about=About(structure_id=structure.id),
         )
         return account
     account.affiliation_status, account.affiliation_decided_at = AffiliationStatus.PENDING, None
@@ -116,16 +127,17 @@ async def request_affiliation(session: AsyncSession, viewer: Viewer, structure_i
         context={"first_name": account.first_name, "structure_name": structure.name},
     )
     for referent in await _referents(session, structure.id):
-        await enqueue(
+        await notify(
             session,
-            to=referent.email,
+            referent,
+            NotificationKind.AFFILIATION_TO_CONFIRM,
             template="affiliation_to_confirm",
             context={
-                "first_name": referent.first_name,
                 "structure_name": structure.name,
                 "person_name": _name(account),
                 "person_email": account.email,
             },
+            about=About(structure_id=structure.id, account_id=account.id),
         )
     return account
 
@@ -159,11 +171,13 @@ async def confirm_affiliation(session: AsyncSession, viewer: Viewer, account_id:
         actor_role=acting,
         data={"structure_id": structure.id},
     )
-    await enqueue(
+    await notify(
         session,
-        to=account.email,
+        account,
+        NotificationKind.AFFILIATION_DECIDED,
         template="affiliation_confirmed",
-        context={"first_name": account.first_name, "structure_name": structure.name},
+        context={"structure_name": structure.name},
+        about=About(structure_id=structure.id),
     )
     return account
 
@@ -190,11 +204,13 @@ async def refuse_affiliation(
         actor_role=acting,
         data={"structure_id": structure.id},
     )
-    await enqueue(
+    await notify(
         session,
-        to=account.email,
+        account,
+        NotificationKind.AFFILIATION_DECIDED,
         template="affiliation_refused",
-        context={"first_name": account.first_name, "structure_name": structure.name, "reason": reason},
+        context={"structure_name": structure.name, "reason": reason},
+        about=About(structure_id=structure.id),
     )
     return account
 

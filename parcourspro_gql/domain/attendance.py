@@ -24,11 +24,13 @@ from parcourspro_gql.domain.base import get_or_refuse, settings_of
 from parcourspro_gql.domain.catalogue import provider_capacity
 from parcourspro_gql.domain.documents import DocumentKind, DocumentRef
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.domain.notifications import About, notify
 from parcourspro_gql.domain.registrations import employers_of
 from parcourspro_gql.mail.outbox import Attachment, enqueue
 from parcourspro_gql.models import (
     PARTICIPANT_STATUSES,
     Account,
+    NotificationKind,
     Registration,
     Structure,
     Training,
@@ -353,16 +355,13 @@ async def _tell_employers(
             for row in rows
         ]
         for employer in await employers_of(session, structure_id):
-            await enqueue(
+            await notify(
                 session,
-                to=employer.email,
+                employer,
+                NotificationKind.ATTENDANCE_RECORDED,
                 template="attendance_recorded",
-                context={
-                    "first_name": employer.first_name,
-                    "training_title": training.title,
-                    "item": item,
-                    "lines": lines,
-                },
+                context={"training_title": training.title, "item": item, "lines": lines},
+                about=About(session_id=item.id, structure_id=structure_id),
             )
 
 

@@ -32,6 +32,7 @@ from parcourspro_gql.models import (
     AuditEntry,
     Favourite,
     LoginAttempt,
+    Notification,
     OneTimeToken,
     OutboxMessage,
     OutboxStatus,
@@ -271,6 +272,18 @@ async def anonymise(db: Database, viewer: Viewer, account_id: int, reason: str |
         old_email = account.email
         await session.execute(delete(AccountRole).where(AccountRole.account_id == account.id))
         await session.execute(delete(Favourite).where(Favourite.account_id == account.id))
+        # His inbox, and the notifications of others that name him (their messages carry his name).
+        await session.execute(
+            delete(Notification).where(
+                or_(
+                    Notification.account_id == account.id,
+                    Notification.about_account_id == account.id,
+                    Notification.registration_id.in_(
+                        select(Registration.id).where(Registration.beneficiary_id == account.id)
+                    ),
+                )
+            )
+        )
         await session.execute(delete(OneTimeToken).where(OneTimeToken.account_id == account.id))
         await session.execute(delete(RefreshToken).where(RefreshToken.account_id == account.id))
         await session.execute(

@@ -20,13 +20,15 @@ from parcourspro_gql.domain import audit
 from parcourspro_gql.domain.base import get_or_refuse, required_reason, settings_of
 from parcourspro_gql.domain.catalogue import acts_for_provider, provider_capacity
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
-from parcourspro_gql.mail.outbox import enqueue
+from parcourspro_gql.domain.notifications import About, notify
+from parcourspro_gql.events import seats_changed
 from parcourspro_gql.models import (
     LIVE_STATUSES,
     Account,
     AccountRole,
     AffiliationStatus,
     Membership,
+    NotificationKind,
     Registration,
     Role,
     Structure,
@@ -104,11 +106,18 @@ async def _providers(session: AsyncSession, training: Training) -> list[Account]
     )
 
 
-async def _notify(session: AsyncSession, people: Iterable[Account], template: str, **context: Any) -> None:
+async def _notify(
+    session: AsyncSession,
+    people: Iterable[Account],
+    kind: NotificationKind,
+    registration: Registration,
+    template: str,
+    **context: Any,
+) -> None:
+    """N1, G8: each person's inbox and email about `registration`."""
+    about = About(registration_id=registration.id, session_id=registration.session_id)
     for person in people:
-        await enqueue(
-            session, to=person.email, template=template, context={"first_name": person.first_name, **context}
-        )
+        await notify(session, person, kind, template=template, context=context, about=about)
 
 
 def _count_live(*conditions: Any) -> Select[Any]:
@@ -265,7 +274,14 @@ async def request(session: AsyncSession, viewer: Viewer, session_id: int, motiva
             session, viewer, registration, item, training, account, automatic=True
         )
     else:
-        await _notify(session, employers, "registration_to_validate", **context)
+        await _notify(
+            session,
+            employers,
+            NotificationKind.REGISTRATION_TO_DECIDE,
+            registration,
+            "registration_to_validate",
+            **context,
+        )
     return registration
 
 
@@ -336,12 +352,21 @@ async def _after_employer_validation(
     await _notify(
         session,
         [person],
+        NotificationKind.REGISTRATION_UPDATED,
+        registration,
         "registration_decision",
         decision="validée par votre employeur",
         reason=None,
         **context,
     )
-    await _notify(session, await _providers(session, training), "registration_to_select", **context)
+    await _notify(
+        session,
+        await _providers(session, training),
+        NotificationKind.REGISTRATION_TO_SELECT,
+        registration,
+        "registration_to_select",
+        **context,
+    )
 
 
 async def validate(session: AsyncSession, viewer: Viewer, registration_id: int) -> Registration:
@@ -378,6 +403,8 @@ async def refuse(
     await _notify(
         session,
         [person],
+        NotificationKind.REGISTRATION_UPDATED,
+        registration,
         "registration_decision",
         decision="refusée par votre employeur",
         reason=reason,
@@ -421,6 +448,7 @@ async def select_participant(session: AsyncSession, viewer: Viewer, registration
     )
     if rows_changed(taken) != 1:
         raise DomainError(ErrorCode.SESSION_FULL, "La session est complète.", "registrationId")
+    await seats_changed(session, item.id)
     previous = _change(registration, S.ACCEPTED)
     registration.provider_decision_by_id, registration.provider_decision_at = viewer.account_id, clock.now()
     await audit.record(
@@ -436,6 +464,8 @@ async def select_participant(session: AsyncSession, viewer: Viewer, registration
     await _notify(
         session,
         [person],
+        NotificationKind.REGISTRATION_UPDATED,
+        registration,
         "registration_decision",
         decision="acceptée : votre place est confirmée",
         reason=None,
@@ -466,6 +496,8 @@ async def waitlist(session: AsyncSession, viewer: Viewer, registration_id: int) 
     await _notify(
         session,
         [person],
+        NotificationKind.REGISTRATION_UPDATED,
+        registration,
         "registration_decision",
         decision="placée en liste d'attente",
         reason=None,
@@ -501,6 +533,8 @@ async def reject(
     await _notify(
         session,
         [person],
+        NotificationKind.REGISTRATION_UPDATED,
+        registration,
         "registration_decision",
         decision="non retenue par l'organisme",
         reason=reason,
@@ -554,7 +588,14 @@ async def cancel(
     }
     if viewer.account_id != person.id:
         await _notify(
-            session, [person], "registration_decision", decision="annulée", reason=reason, **context
+            session,
+            [person],
+            NotificationKind.REGISTRATION_UPDATED,
+            registration,
+            "registration_decision",
+            decision="annulée",
+            reason=reason,
+            **context,
         )
     if previous is S.ACCEPTED:
         await session.execute(
@@ -562,8 +603,15 @@ async def cancel(
             .where(TrainingSession.id == item.id)
             .values(seats_taken=TrainingSession.seats_taken - 1)
         )
+        await seats_changed(session, item.id)
         await _notify(
-            session, await _providers(session, training), "registration_cancelled", reason=reason, **context
+            session,
+            await _providers(session, training),
+            NotificationKind.REGISTRATION_UPDATED,
+            registration,
+            "registration_cancelled",
+            reason=reason,
+            **context,
         )
         await _offer_seat(session, item, training)
     return registration
@@ -588,8 +636,15 @@ async def _offer_seat(session: AsyncSession, item: TrainingSession, training: Tr
         "location": item.location,
         "person_name": f"{person.first_name} {person.last_name}",
     }
-    await _notify(session, [person], "seat_offered_person", **context)
-    await _notify(session, await _providers(session, training), "seat_offered_provider", **context)
+    await _notify(session, [person], NotificationKind.SEAT_OFFERED, waiting, "seat_offered_person", **context)
+    await _notify(
+        session,
+        await _providers(session, training),
+        NotificationKind.REGISTRATION_TO_SELECT,
+        waiting,
+        "seat_offered_provider",
+        **context,
+    )
 
 
 def can_view(viewer: Viewer, registration: Registration, provider_structure_id: int) -> bool:

@@ -18,12 +18,14 @@ from parcourspro_gql.domain import audit, naf
 from parcourspro_gql.domain.base import get_or_refuse, require_manager, required_reason, settings_of
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import structure_global_id
+from parcourspro_gql.domain.notifications import About, notify
 from parcourspro_gql.mail.outbox import enqueue
 from parcourspro_gql.models import (
     Account,
     AccountRole,
     AffiliationStatus,
     Membership,
+    NotificationKind,
     Role,
     Structure,
     StructureChange,
@@ -222,11 +224,13 @@ async def request_structure(
         context={**context, "first_name": requester.first_name},
     )
     for manager in await _managers(session):
-        await enqueue(
+        await notify(
             session,
-            to=manager.email,
+            manager,
+            NotificationKind.STRUCTURE_TO_VALIDATE,
             template="structure_request_to_review",
-            context={**context, "first_name": manager.first_name},
+            context=context,
+            about=About(structure_id=structure.id),
         )
     return structure
 
@@ -285,11 +289,13 @@ async def validate_structure(session: AsyncSession, viewer: Viewer, structure_id
             data={"structure_id": structure.id, "role": "REFERENT"},
         )
     if requester is not None:
-        await enqueue(
+        await notify(
             session,
-            to=requester.email,
+            requester,
+            NotificationKind.STRUCTURE_DECIDED,
             template="structure_validated",
-            context={"first_name": requester.first_name, "structure_name": structure.name},
+            context={"structure_name": structure.name},
+            about=About(structure_id=structure.id),
         )
     return structure
 
@@ -319,11 +325,13 @@ async def reject_structure(
     )
     requester = await session.get(Account, structure.requested_by_id) if structure.requested_by_id else None
     if requester is not None:
-        await enqueue(
+        await notify(
             session,
-            to=requester.email,
+            requester,
+            NotificationKind.STRUCTURE_DECIDED,
             template="structure_rejected",
-            context={"first_name": requester.first_name, "structure_name": structure.name, "reason": reason},
+            context={"structure_name": structure.name, "reason": reason},
+            about=About(structure_id=structure.id),
         )
     return structure
 
@@ -468,12 +476,13 @@ async def propose_change(
     assert requester is not None
     lines = _change_lines(structure, change)
     for manager in await _managers(session):
-        await enqueue(
+        await notify(
             session,
-            to=manager.email,
+            manager,
+            NotificationKind.STRUCTURE_TO_VALIDATE,
+            about=About(structure_id=structure.id),
             template="structure_change_to_review",
             context={
-                "first_name": manager.first_name,
                 "structure_name": structure.name,
                 "requester_name": f"{requester.first_name} {requester.last_name}",
                 "changes": lines,
@@ -532,12 +541,13 @@ async def _decide_change(
     )
     requester = await session.get(Account, change.requested_by_id) if change.requested_by_id else None
     if requester is not None:
-        await enqueue(
+        await notify(
             session,
-            to=requester.email,
+            requester,
+            NotificationKind.STRUCTURE_DECIDED,
+            about=About(structure_id=structure.id),
             template="structure_change_decided",
             context={
-                "first_name": requester.first_name,
                 "structure_name": structure.name,
                 "approved": approve,
                 "reason": reason,

@@ -6,9 +6,14 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from parcourspro_gql.db import Database
-from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
+from parcourspro_gql.loaders.accounts import (
+    AccountByIdLoader,
+    RolesByAccountIdLoader,
+    UnreadNotificationCountByAccountIdLoader,
+)
 from parcourspro_gql.loaders.catalogue import (
     FavouriteTrainingIdsByAccountIdLoader,
+    RegistrationByIdLoader,
     SessionByIdLoader,
     SessionsByTrainingIdLoader,
     TrainingByIdLoader,
@@ -53,6 +58,8 @@ class Loaders:
     favourite_training_ids_by_account_id = _Lazy(FavouriteTrainingIdsByAccountIdLoader)
     evaluation_by_registration_id = _Lazy(EvaluationByRegistrationIdLoader)
     evaluation_summary_by_session_id = _Lazy(EvaluationSummaryBySessionIdLoader)
+    registration_by_id = _Lazy(RegistrationByIdLoader)
+    unread_notification_count_by_account_id = _Lazy(UnreadNotificationCountByAccountIdLoader)
 
     def __init__(self, db: Database) -> None:
         self.db = db

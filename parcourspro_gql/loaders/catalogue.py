@@ -13,7 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.sql import Select
 
 from parcourspro_gql.loaders.base import Loader, group_by, index_by
-from parcourspro_gql.models import Favourite, Structure, Training, TrainingFormat, TrainingSession
+from parcourspro_gql.models import (
+    Favourite,
+    Registration,
+    Structure,
+    Training,
+    TrainingFormat,
+    TrainingSession,
+)
 from parcourspro_gql.models._types import normalize_search
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -119,3 +126,11 @@ def with_training(statement: Select[Any]) -> Select[Any]:
 
 
 SESSION_ORDER = (TrainingSession.starts_at, TrainingSession.id)
+
+
+class RegistrationByIdLoader(Loader[int, Registration | None]):
+    """Registrations that other objects point to (a notification's), one statement per batch."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Registration | None]:
+        rows = await self.fetch_all(select(Registration).where(Registration.id.in_(keys)))
+        return index_by(rows, attrgetter("id"), keys)

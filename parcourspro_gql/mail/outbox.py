@@ -70,9 +70,12 @@ async def enqueue(
     context: Mapping[str, Any],
     dedup_key: str | None = None,
     attachments: Sequence[Attachment] = (),
+    rendered: RenderedEmail | None = None,
 ) -> OutboxMessage:
-    """Adds one email to the outbox in `session`'s transaction; the dispatcher sends it after commit."""
-    rendered = render(template, context)
+    """Adds one email to the outbox in `session`'s transaction; the dispatcher sends it after commit.
+
+    `rendered` is the email already rendered from `template` and `context` (the inbox reuses its subject)."""
+    rendered = rendered or render(template, context)
     now = clock.now()
     message = OutboxMessage(
         created_at=now,

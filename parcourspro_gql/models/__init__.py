@@ -4,6 +4,7 @@ from parcourspro_gql.models.account import Account, AccountRole, AffiliationStat
 from parcourspro_gql.models.archive import ArchivedDocument
 from parcourspro_gql.models.audit import AuditEntry
 from parcourspro_gql.models.evaluation import Evaluation
+from parcourspro_gql.models.notification import Notification, NotificationKind
 from parcourspro_gql.models.outbox import (
     AttemptOutcome,
     HealthProbe,
@@ -42,6 +43,8 @@ __all__ = [
     "HealthProbe",
     "LoginAttempt",
     "Membership",
+    "Notification",
+    "NotificationKind",
     "OneTimeToken",
     "OutboxAttachment",
     "OutboxAttempt",

@@ -24,6 +24,7 @@ from parcourspro_gql.schema.catalogue.sessions import SessionMutations
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
+from parcourspro_gql.schema.notifications.mutations import NotificationMutations
 from parcourspro_gql.schema.registrations.attendance import AttendanceMutations
 from parcourspro_gql.schema.registrations.evaluations import EvaluationMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
@@ -53,6 +54,7 @@ class Mutation(
     AttendanceMutations,
     RegistrationMutations,
     EvaluationMutations,
+    NotificationMutations,
 ):
     pass
 

@@ -19,10 +19,12 @@ from parcourspro_gql.schema.relay import Connection, Node, connection, node_reso
 
 if TYPE_CHECKING:
     from parcourspro_gql.schema.catalogue.types import Training
+    from parcourspro_gql.schema.notifications.types import Notification
     from parcourspro_gql.schema.registrations.types import Registration
     from parcourspro_gql.schema.structures.types import Structure
 
 LazyTraining = Annotated["Training", strawberry.lazy("parcourspro_gql.schema.catalogue.types")]
+LazyNotification = Annotated["Notification", strawberry.lazy("parcourspro_gql.schema.notifications.types")]
 LazyRegistration = Annotated["Registration", strawberry.lazy("parcourspro_gql.schema.registrations.types")]
 LazyStructure = Annotated["Structure", strawberry.lazy("parcourspro_gql.schema.structures.types")]
 
@@ -107,6 +109,32 @@ class Account(Node):
             first,
             after,
         )
+
+    @strawberry.field(
+        description="The account's notifications, newest first: the account itself only.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def notifications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        unread_only: bool | None = False,
+    ) -> Connection[LazyNotification]:
+        from parcourspro_gql.schema.notifications.types import Notification
+
+        if info.context.viewer.account_id != self.pk:
+            raise forbidden()
+        return await Notification.inbox(info, self.pk, first, after, bool(unread_only))
+
+    @strawberry.field(
+        description="How many of the account's notifications are unread: the account itself only.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def unread_notification_count(self, info: Info) -> int:
+        if info.context.viewer.account_id != self.pk:
+            raise forbidden()
+        return await info.context.loaders.unread_notification_count_by_account_id.load(self.pk)
 
 
 @node_resolver("Account")
