@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -21,11 +22,14 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from parcourspro_gql.auth.authenticate import Authentication, authenticate
 from parcourspro_gql.auth.cache import AccountCache
@@ -36,6 +40,9 @@ from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import documents
 from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
 from parcourspro_gql.engine.rows import ROW_SHORTCUT
+from parcourspro_gql.events import broker
+from parcourspro_gql.events.listener import ensure_listening, stop_listening
+from parcourspro_gql.live import LiveHandler, bearer_of
 from parcourspro_gql.loaders import Loaders
 from parcourspro_gql.logs import configure_logging, request_id_var
 from parcourspro_gql.mail.dispatcher import Dispatcher
@@ -136,13 +143,22 @@ PRIVATE = {"Cache-Control": "private, no-store", "Pragma": "no-cache", "X-Conten
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    """strawberry's ASGI view with our context, no queries over GET, and GraphiQL from our own assets."""
+    """strawberry's ASGI view with our context, no queries over GET, and GraphiQL from our own assets.
+    Subscriptions run over graphql-transport-ws only (see live.py)."""
+
+    graphql_transport_ws_handler_class = LiveHandler
 
     def __init__(self, settings: Settings, db: Database, oidc: OidcVerifier | None) -> None:
         super().__init__(
             build_schema(production=settings.is_production, fast_paths=settings.fast_paths),
             graphql_ide=None if settings.is_production else "graphiql",
             allow_queries_via_get=False,
+            # The legacy graphql-ws protocol (subscriptions-transport-ws) is unmaintained: one protocol, whose
+            # ping/pong our keep-alive uses.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # A client that never says connection_init holds a socket for nothing.
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
         )
         self.settings = settings
         self.db = db
@@ -215,6 +231,30 @@ class GraphQLApp(GraphQL[Context, None]):
             self._handle_errors(result.errors, response_data)
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws's connection_init: its payload's `Authorization` authenticates the socket (a
+        browser cannot set headers on a websocket). No token: a visitor (public subscriptions only); a token
+        that is not valid (expired, revoked, forged, disabled account): the socket is closed with 4403."""
+        # Before the ack: once a client holds it, this process listens, and what it subscribes to is live.
+        await ensure_listening(self.db.url, broker)
+        authorization = bearer_of(context.connection_params)
+        if authorization is None:
+            return UNSET
+        request = context.request
+        client = request.client.host if request.client else "unknown"
+        authentication = await authenticate(self.db, self.tokens, authorization, client, self.oidc)
+        if authentication.account is None:
+            raise ConnectionRejectionError()
+        context.viewer = authentication.viewer
+        context.account = authentication.account
+        context.auth_rejected = context.token_expired = False
+        context.token_issued_at, context.token_expires_at = (
+            authentication.issued_at,
+            authentication.expires_at,
+        )
+        context.renew_loaders()
+        return UNSET
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         # strawberry's whole way serves everything but plain JSON operations (GET, forms, uploads, batches,
         # streams, websockets): none of them is served from the account cache. With the fast paths off it
@@ -249,6 +289,9 @@ class GraphQLApp(GraphQL[Context, None]):
             tokens=self.tokens,
             auth_rejected=authentication.rejected,
             account=authentication.account,
+            token_expired=authentication.expired,
+            token_issued_at=authentication.issued_at,
+            token_expires_at=authentication.expires_at,
         )
 
 
@@ -321,6 +364,7 @@ def create_app(
             stop.set()
             if task is not None:
                 await task
+            await stop_listening(database.url)
             if oidc is not None:
                 await oidc.aclose()
             if db is None:
@@ -328,6 +372,7 @@ def create_app(
 
     routes: list[Any] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
         Route("/documents/{token}", document, methods=["GET"]),
     ]

@@ -55,6 +55,9 @@ class Settings:
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 50
     login_window_minutes: int = 15
+    # Live updates (N2): seconds between the server's keep-alive pings on an idle websocket (and between its
+    # checks of the connection's token expiry).
+    ws_ping_seconds: float = 15.0
     # Structures (S3)
     review_deadline_hours: int = 48
     # Registrations (G3-G5)
@@ -111,6 +114,7 @@ _INT_FIELDS = {
 _FLOAT_FIELDS = {
     "mail_lease_seconds",
     "mail_send_timeout_seconds",
+    "ws_ping_seconds",
 }
 _BOOL_FIELDS = {"staggered_opening", "mail_dispatch", "fast_paths"}
 _STR_FIELDS = {
@@ -156,6 +160,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("PARCOURSPRO_PASSWORD_HASH_PROFILE must be 'default' or 'test'")
     if settings.is_production and settings.password_hash_profile != "default":
         raise ConfigError("the 'test' password hash profile is refused in production")
+    if not 0 < settings.ws_ping_seconds <= 3600:
+        raise ConfigError("PARCOURSPRO_WS_PING_SECONDS must be more than 0 and at most 3600")
     if settings.auth_cache_seconds < 0:
         raise ConfigError("PARCOURSPRO_AUTH_CACHE_SECONDS must be 0 or more")
     _check_time_limits(settings)

@@ -233,6 +233,11 @@ class Database:
         return cls(create_engine(database_url, **engine_kwargs), settings)
 
     @property
+    def url(self) -> str:
+        """The engine's URL, password included (the event listener opens its own connection with it)."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 

@@ -107,6 +107,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "passwordResetRequest":           ("ok-",    "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
     "passwordReset":                  ("ok-",    "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
     "accountAnonymise":               ("U",      "F",         "F",      "F",      "F",      "ok"),
+    "accountDisable":                 ("U",      "F",         "F",      "F",      "F",      "ok"),
+    "accountEnable":                  ("U",      "F",         "F",      "F",      "F",      "ok"),
     # --- Mutation: structures and affiliation ---
     "structureRequest":               ("U-",     "A-",        "A-",     "A-",     "A-",     "ok-"),
     "structureValidate":              ("U-",     "F-",        "F-",     "F-",     "F-",     "ok-"),
@@ -542,6 +544,21 @@ async def run_account_anonymise(scene: Scene) -> str:
     return await mutation(scene, "accountAnonymise", "AccountAnonymiseInput", value)
 
 
+async def run_account_disable(scene: Scene) -> str:
+    person = await member(scene)
+    value = {"accountId": person.id, "reason": "Départ de la structure"}
+    return await mutation(scene, "accountDisable", "AccountDisableInput", value)
+
+
+async def run_account_enable(scene: Scene) -> str:
+    person = await member(scene)
+    async with scene.world.db.transaction() as session:
+        await session.execute(
+            update(Account).where(Account.id == person.pk).values(disabled_at=app_clock.now())
+        )
+    return await mutation(scene, "accountEnable", "AccountEnableInput", {"accountId": person.id})
+
+
 # Mutation: structures and affiliation
 
 
@@ -799,6 +816,8 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "passwordResetRequest": run_password_reset_request,
     "passwordReset": run_password_reset,
     "accountAnonymise": run_account_anonymise,
+    "accountDisable": run_account_disable,
+    "accountEnable": run_account_enable,
     "structureRequest": run_structure_request,
     "structureValidate": run_structure_validate,
     "structureReject": run_structure_reject,

@@ -29,6 +29,11 @@ class Authentication:
     # The caller's row and granted roles, already read: the request's loaders are primed with them.
     account: Account | None = None
     granted_roles: tuple[Role, ...] = ()
+    # The token is ours and genuine but past its expiry: TOKEN_EXPIRED, so that the client refreshes it.
+    expired: bool = False
+    # Of a valid token of ours (None for the OpenID provider's): when it was issued and when it expires.
+    issued_at: float | None = None
+    expires_at: float | None = None
 
 
 async def _load(
@@ -93,7 +98,10 @@ async def authenticate(
         return Authentication(anonymous, rejected=True)
     account: Account | None = None
     roles: tuple[Role, ...] = ()
-    claims = tokens.check(token)
+    checked = tokens.inspect(token)
+    if checked.expired:
+        return Authentication(anonymous, rejected=True, expired=True)
+    claims = checked.claims
     if claims is not None:
         account, roles = await _load_by_id(db, claims.account_id, cache)
         if account is not None and not _usable(account, claims.issued_at):
@@ -117,4 +125,10 @@ async def authenticate(
         email_verified=account.email_verified_at is not None,
         client_address=client_address,
     )
-    return Authentication(viewer, account=account, granted_roles=roles)
+    return Authentication(
+        viewer,
+        account=account,
+        granted_roles=roles,
+        issued_at=claims.issued_at if claims is not None else None,
+        expires_at=claims.expires_at if claims is not None else None,
+    )

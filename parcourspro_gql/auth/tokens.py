@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import ECKey
 
 from parcourspro_gql.clock import clock
@@ -79,6 +79,15 @@ class AccessClaims:
     account_id: int
     issued_at: float
     token_id: str
+    expires_at: float = math.inf
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What a bearer token is: valid (its claims), expired (signed by us, but too old), or neither."""
+
+    claims: AccessClaims | None
+    expired: bool = False
 
 
 class AccessTokens:
@@ -115,16 +124,26 @@ class AccessTokens:
 
     def check(self, token: str) -> AccessClaims | None:
         """The claims of a valid token of ours, or None (bad signature, `alg: none`, expired, wrong audience...)."""
+        return self.inspect(token).claims
+
+    def inspect(self, token: str) -> TokenCheck:
+        """As `check`, telling apart a token of ours that only expired: the client should refresh it."""
         try:
             decoded = jwt.decode(token, self.key, algorithms=[ALGORITHM])
             self._claims.validate(decoded.claims)
-            return AccessClaims(
-                account_id=int(decoded.claims["sub"]),
-                issued_at=float(decoded.claims["iat"]),
-                token_id=str(decoded.claims["jti"]),
+            return TokenCheck(
+                AccessClaims(
+                    account_id=int(decoded.claims["sub"]),
+                    issued_at=float(decoded.claims["iat"]),
+                    token_id=str(decoded.claims["jti"]),
+                    expires_at=float(decoded.claims["exp"]),
+                )
             )
+        except ExpiredTokenError:
+            # Only reached once the signature was verified: nobody can forge "expired" to probe us.
+            return TokenCheck(None, expired=True)
         except (JoseError, ValueError, TypeError, KeyError):
-            return None
+            return TokenCheck(None)
 
     def public_jwks(self) -> dict[str, Any]:
         return {"keys": [self.key.as_dict(private=False)]}

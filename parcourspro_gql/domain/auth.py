@@ -21,6 +21,7 @@ from parcourspro_gql.domain import audit
 from parcourspro_gql.domain.accounts import check_email, check_password, normalize_email
 from parcourspro_gql.domain.base import settings_of
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.events import account_topic, publish
 from parcourspro_gql.mail.outbox import enqueue
 from parcourspro_gql.models import (
     Account,
@@ -250,7 +251,7 @@ async def login(
             f"Trop de tentatives : réessayez dans {settings.login_window_minutes} minutes.",
         )
     profile = settings.password_hash_profile
-    if account is None or account.disabled_at is not None:
+    if account is None:
         # Same work as for a real account, so that timing does not tell which emails exist.
         await verify_password(_DUMMY_HASHES.get(profile) or await _dummy_hash(profile), password, profile)
         _security("login.failure", account_id=account_id, client_address=client_address, reason="unknown")
@@ -258,6 +259,14 @@ async def login(
     if not await verify_password(account.password_hash, password, profile):
         _security("login.failure", account_id=account_id, client_address=client_address, reason="password")
         raise INVALID_CREDENTIALS
+    if account.disabled_at is not None:
+        # V4: told only to whoever knows the password (an anonymised account matches none): the state of an
+        # account is not given away to someone who tries addresses.
+        _security("login.failure", account_id=account_id, client_address=client_address, reason="disabled")
+        raise DomainError(
+            ErrorCode.ACCOUNT_DISABLED,
+            "Ce compte a été désactivé par Cap Métiers : contactez votre gestionnaire.",
+        )
     async with db.transaction() as session:
         await session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=True))
         if needs_rehash(account.password_hash, profile):
@@ -343,7 +352,8 @@ async def refresh(db: Database, tokens: AccessTokens, *, refresh_token: str, cli
 
 
 async def revoke_all(session: AsyncSession, account: Account) -> None:
-    """Revokes every refresh token of the account and every access token issued before now."""
+    """Revokes every refresh token of the account and every access token issued before now; after commit,
+    its open websockets close (N2), whichever process holds them."""
     now = clock.now()
     await session.execute(
         update(RefreshToken)
@@ -351,6 +361,11 @@ async def revoke_all(session: AsyncSession, account: Account) -> None:
         .values(revoked_at=now)
     )
     account.tokens_valid_after = now
+    await publish(
+        session,
+        account_topic(account.id),
+        {"tokens_valid_after": now.timestamp(), "disabled": account.disabled_at is not None},
+    )
 
 
 async def logout(session: AsyncSession, *, refresh_token: str, client_address: str) -> None:

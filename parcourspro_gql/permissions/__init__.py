@@ -29,6 +29,8 @@ class IsAuthenticated(_Refusal):
     code = "UNAUTHENTICATED"
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if info.context.token_expired:
+            raise token_expired()
         return bool(info.context.viewer.is_authenticated)
 
 
@@ -37,6 +39,13 @@ class IsManager(_Refusal):
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         return bool(info.context.viewer.has_role(Role.MANAGER))
+
+
+def token_expired() -> GraphQLError:
+    """The top-level error of a request whose access token expired: the client refreshes it and retries."""
+    return GraphQLError(
+        "Votre session a expiré : renouvelez le jeton d'accès.", extensions={"code": "TOKEN_EXPIRED"}
+    )
 
 
 def forbidden() -> GraphQLError:

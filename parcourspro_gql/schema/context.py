@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,12 @@ class Context:
     auth_rejected: bool = False
     # The caller's row as authentication read it (until a change of this request renews what was read).
     account: models.Account | None = None
+    # The bearer token is ours but expired: fields that need a login answer TOKEN_EXPIRED, `me` too.
+    token_expired: bool = False
+    # A websocket's: the payload of its connection_init message (strawberry sets it), and its token's times.
+    connection_params: dict[str, Any] | None = None
+    token_issued_at: float | None = None
+    token_expires_at: float | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

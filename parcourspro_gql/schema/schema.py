@@ -25,6 +25,7 @@ from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.notifications.mutations import NotificationMutations
+from parcourspro_gql.schema.notifications.subscriptions import Subscription
 from parcourspro_gql.schema.registrations.attendance import AttendanceMutations
 from parcourspro_gql.schema.registrations.evaluations import EvaluationMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
@@ -95,6 +96,7 @@ def build_schema(production: bool, fast_paths: bool = True) -> ParcoursProSchema
     built = ParcoursProSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[UserError, *STANDALONE_ENUMS],
         extensions=extensions,
         config=StrawberryConfig(

@@ -1,14 +1,17 @@
-"""signUp, verifyEmail, login, refreshToken, logout, passwordResetRequest, passwordReset: thin resolvers."""
+"""signUp, verifyEmail, login, refreshToken, logout, passwordResetRequest, passwordReset, accountAnonymise,
+accountDisable, accountEnable: thin resolvers."""
 
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from parcourspro_gql.domain import auth, privacy
+from parcourspro_gql import models
+from parcourspro_gql.domain import auth, disabling, privacy
 from parcourspro_gql.permissions import IsAuthenticated
 from parcourspro_gql.schema.accounts.types import Account, AccountPayload, AuthPayload
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.errors import OkPayload, attempt
+from parcourspro_gql.schema.errors import OkPayload, attempt, transact
 from parcourspro_gql.schema.relay import pk_of
 
 
@@ -72,8 +75,46 @@ class AccountAnonymiseInput:
     reason: str = strawberry.field(description="Why (the person's request, the end of a retention period).")
 
 
+@strawberry.input
+class AccountDisableInput:
+    account_id: strawberry.ID
+    reason: str = strawberry.field(description="Why (kept in the audit trail).")
+
+
+@strawberry.input
+class AccountEnableInput:
+    account_id: strawberry.ID
+
+
 @strawberry.type
 class AccountMutations:
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Manager: no login, every token and session revoked at once (open websockets close too).",
+    )
+    async def account_disable(self, info: Info, input: AccountDisableInput) -> AccountPayload:
+        viewer = info.context.viewer
+
+        async def use_case(session: AsyncSession) -> models.Account:
+            pk = pk_of(input.account_id, "Account", "accountId")
+            return await disabling.disable(session, viewer, pk, input.reason)
+
+        row, errors = await transact(info, use_case)
+        return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Manager: a disabled account may log in again (its old tokens stay revoked).",
+    )
+    async def account_enable(self, info: Info, input: AccountEnableInput) -> AccountPayload:
+        viewer = info.context.viewer
+
+        async def use_case(session: AsyncSession) -> models.Account:
+            return await disabling.enable(session, viewer, pk_of(input.account_id, "Account", "accountId"))
+
+        row, errors = await transact(info, use_case)
+        return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)
+
     @strawberry.mutation(
         permission_classes=[IsAuthenticated],
         description="Manager: erases a person's identity (GDPR). Registrations, attendance and the documents "

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from parcourspro_gql.domain import privacy
-from parcourspro_gql.permissions import IsAuthenticated
+from parcourspro_gql.permissions import IsAuthenticated, token_expired
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.context import Info
 
@@ -20,11 +20,16 @@ async def _load_me(info: Info, account_id: int) -> Account | None:
 
 @strawberry.type
 class AccountQueries:
-    @strawberry.field(description="The calling account, or null when anonymous.")
+    @strawberry.field(
+        description="The calling account, or null when anonymous; a TOKEN_EXPIRED error when the access token "
+        "sent has expired."
+    )
     def me(self, info: Info) -> Account | None:
         # Sync: the row that authentication read is at hand; otherwise the executor awaits the loader.
         account_id = info.context.viewer.account_id
         if account_id is None:
+            if info.context.token_expired:
+                raise token_expired()
             return None
         row = info.context.caller_row(account_id)
         return Account.from_row(row) if row is not None else _load_me(info, account_id)  # type: ignore[return-value]

@@ -41,6 +41,7 @@ class Account(Node):
     affiliation_requested_at: datetime | None = strawberry.field(
         description="When the account asked to join its structure (its age in the referent's waiting list)."
     )
+    disabled_at: datetime | None = strawberry.field(description="Set when a manager disabled the account.")
 
     @classmethod
     def from_row(cls, row: models.Account) -> Account:
@@ -51,7 +52,13 @@ class Account(Node):
                 structure_pk=v["structure_id"],
                 email_verified=v["email_verified_at"] is not None,
                 **columns(
-                    v, "email", "first_name", "last_name", "affiliation_status", "affiliation_requested_at"
+                    v,
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "affiliation_status",
+                    "affiliation_requested_at",
+                    "disabled_at",
                 ),
             ),
             row,
