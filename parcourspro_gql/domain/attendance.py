@@ -374,14 +374,11 @@ async def _ask_evaluations(
     people = await _accounts(session, [row.beneficiary_id for row in attended])
     for row in attended:
         person = people[row.beneficiary_id]
-        await enqueue(
+        await notify(
             session,
-            to=person.email,
+            person,
+            NotificationKind.EVALUATION_REQUESTED,
             template="evaluation_requested",
-            context={
-                "first_name": person.first_name,
-                "training_title": training.title,
-                "starts_at": item.starts_at,
-                "deadline": deadline,
-            },
+            context={"training_title": training.title, "starts_at": item.starts_at, "deadline": deadline},
+            about=About(registration_id=row.id, session_id=item.id),
         )

@@ -27,9 +27,10 @@ from parcourspro_gql.domain.catalogue import (
     provider_capacity,
 )
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.domain.notifications import About, notify
 from parcourspro_gql.domain.registrations import employers_of
-from parcourspro_gql.mail.outbox import enqueue
-from parcourspro_gql.models import Account, Registration, Training, TrainingSession
+from parcourspro_gql.events import seats_changed
+from parcourspro_gql.models import Account, NotificationKind, Registration, Training, TrainingSession
 from parcourspro_gql.models import RegistrationStatus as S
 
 PROVIDER_ONLY = "Seul l'organisme de cette formation (ou un gestionnaire) modifie ses sessions."
@@ -172,6 +173,8 @@ async def _apply(
         actor_role=acting,
         data={name: {"from": _plain(before[name]), "to": _plain(value)} for name, value in wanted.items()},
     )
+    if "capacity" in wanted:
+        await seats_changed(session, item.id)
     if told:
         await _tell(session, item, training, live, "session_changed", reason or "", changed=told)
     return item, resent
@@ -227,6 +230,7 @@ async def cancel(
             data={"sessionCancelled": True},
         )
     item.seats_taken = 0
+    await seats_changed(session, item.id)
     await audit.record(
         session,
         viewer,
@@ -261,6 +265,11 @@ async def _tell(
         )
     }
     context = {"training_title": training.title, "item": item, "reason": reason, "changed": list(changed)}
+    kind = (
+        NotificationKind.SESSION_CANCELLED
+        if template == "session_cancelled"
+        else NotificationKind.SESSION_CHANGED
+    )
     by_structure: dict[int, list[Account]] = {}
     for registration in registrations:
         person = people[registration.beneficiary_id]
@@ -270,21 +279,25 @@ async def _tell(
             attachments.append(
                 attendance.calendar_invitation(session, registration, person, item, training, "CANCEL")
             )
-        await enqueue(
+        await notify(
             session,
-            to=person.email,
+            person,
+            kind,
             template=template,
-            context={**context, "first_name": person.first_name, "people": []},
+            context={**context, "people": []},
             attachments=attachments,
+            about=About(registration_id=registration.id, session_id=item.id),
         )
     for structure_id, persons in sorted(by_structure.items()):
         names = [f"{person.first_name} {person.last_name}" for person in persons]
         for employer in await employers_of(session, structure_id):
             if employer.id in {person.id for person in persons} and len(persons) == 1:
                 continue  # his own registration: told above already
-            await enqueue(
+            await notify(
                 session,
-                to=employer.email,
+                employer,
+                kind,
                 template=template,
-                context={**context, "first_name": employer.first_name, "people": names},
+                context={**context, "people": names},
+                about=About(session_id=item.id, structure_id=structure_id),
             )
