@@ -11,9 +11,9 @@ from parcourspro_gql import models
 from parcourspro_gql.domain import accounts, structures
 from parcourspro_gql.domain import notifications as inbox
 from parcourspro_gql.domain import registrations as rules
+from parcourspro_gql.engine.rows import build
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
-from parcourspro_gql.schema.rows import build
 
 if TYPE_CHECKING:
     from parcourspro_gql.schema.accounts.types import Account
