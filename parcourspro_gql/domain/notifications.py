@@ -13,6 +13,7 @@ from sqlalchemy.sql import Select
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
+from parcourspro_gql.db import rows_changed
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.events import notification_topic, publish
 from parcourspro_gql.mail.outbox import Attachment, enqueue, render
@@ -156,4 +157,4 @@ async def mark_read(session: AsyncSession, viewer: Viewer, ids: Sequence[int] | 
     result = await session.execute(
         statement.values(read_at=clock.now()).execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rows_changed(result)

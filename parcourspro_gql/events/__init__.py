@@ -113,7 +113,7 @@ async def publish(session: AsyncSession, topic: str, data: dict[str, Any]) -> No
     payload = orjson.dumps({"topic": topic, "data": data}).decode()
     if len(payload.encode()) > MAX_PAYLOAD:
         raise ValueError(f"event payload too large for NOTIFY: {len(payload)} bytes")
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Transactional: PostgreSQL delivers it at commit, to every LISTENing connection, ours included.
         await session.execute(select(func.pg_notify(CHANNEL, payload)))
     else:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 from parcourspro_gql.events import CHANNEL, Broker

@@ -26,11 +26,13 @@ LazySession = Annotated["TrainingSession", strawberry.lazy("parcourspro_gql.sche
 LazyRegistration = Annotated["Registration", strawberry.lazy("parcourspro_gql.schema.registrations.types")]
 LazyStructure = Annotated["Structure", strawberry.lazy("parcourspro_gql.schema.structures.types")]
 
-NotificationKind = strawberry.enum(
+# Marked in place (see schema/enums.py): type checkers keep seeing the model's enum.
+strawberry.enum(
     models.NotificationKind,
     name="NotificationKind",
     description="Why a notification was sent: what the person must do or know.",
 )
+NotificationKind = models.NotificationKind
 
 # Newest first: the id grows with time and is unique, so it alone orders the inbox and its cursors.
 NOTIFICATION_ORDER = (models.Notification.id,)
