@@ -6,12 +6,17 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from parcourspro_gql.db import Database
-from parcourspro_gql.loaders.accounts import AccountByIdLoader, RolesByAccountIdLoader
+from parcourspro_gql.loaders.accounts import (
+    AccountByIdLoader,
+    QuotaByAccountYearLoader,
+    RolesByAccountIdLoader,
+)
 from parcourspro_gql.loaders.catalogue import (
     FavouriteTrainingIdsByAccountIdLoader,
     SessionByIdLoader,
     SessionsByTrainingIdLoader,
     TrainingByIdLoader,
+    WaitlistBySessionIdLoader,
 )
 from parcourspro_gql.loaders.evaluations import (
     EvaluationByRegistrationIdLoader,
@@ -47,12 +52,14 @@ class Loaders:
     memberships_by_structure_id = _Lazy(MembershipsByStructureIdLoader)
     account_by_id = _Lazy(AccountByIdLoader)
     roles_by_account_id = _Lazy(RolesByAccountIdLoader)
+    quota_by_account_year = _Lazy(QuotaByAccountYearLoader)
     training_by_id = _Lazy(TrainingByIdLoader)
     session_by_id = _Lazy(SessionByIdLoader)
     sessions_by_training_id = _Lazy(SessionsByTrainingIdLoader)
     favourite_training_ids_by_account_id = _Lazy(FavouriteTrainingIdsByAccountIdLoader)
     evaluation_by_registration_id = _Lazy(EvaluationByRegistrationIdLoader)
     evaluation_summary_by_session_id = _Lazy(EvaluationSummaryBySessionIdLoader)
+    waitlist_by_session_id = _Lazy(WaitlistBySessionIdLoader)
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -13,7 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.sql import Select
 
 from parcourspro_gql.loaders.base import Loader, group_by, index_by
-from parcourspro_gql.models import Favourite, Structure, Training, TrainingFormat, TrainingSession
+from parcourspro_gql.models import (
+    Favourite,
+    Registration,
+    RegistrationStatus,
+    Structure,
+    Training,
+    TrainingFormat,
+    TrainingSession,
+)
 from parcourspro_gql.models._types import normalize_search
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -119,3 +127,24 @@ def with_training(statement: Select[Any]) -> Select[Any]:
 
 
 SESSION_ORDER = (TrainingSession.starts_at, TrainingSession.id)
+
+
+class WaitlistBySessionIdLoader(Loader[int, list[int]]):
+    """Each session's waiting list, in the order seats are offered (G7'): the waitlisted registrations within
+    their structure's cap by request, then those over it by request; a person holding an offer has left the
+    list (his seat is held). One statement for every session of a page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[int]]:
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(Registration.session_id, Registration.id)
+                    .where(
+                        Registration.session_id.in_(keys),
+                        Registration.status == RegistrationStatus.WAITLISTED,
+                        Registration.offer_expires_at.is_(None),
+                    )
+                    .order_by(Registration.over_structure_cap, Registration.requested_at, Registration.id)
+                )
+            ).all()
+        return [[row.id for row in group] for group in group_by(rows, attrgetter("session_id"), keys)]

@@ -18,6 +18,7 @@ from parcourspro_gql.models.registration import (
     Registration,
     RegistrationStatus,
 )
+from parcourspro_gql.models.schedule import ScheduledTask
 from parcourspro_gql.models.structure import (
     Membership,
     Structure,
@@ -51,6 +52,7 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Role",
+    "ScheduledTask",
     "Structure",
     "StructureChange",
     "StructureSearchTerm",
