@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parcourspro_gql.clock import clock
-from parcourspro_gql.db import Database
+from parcourspro_gql.db import Database, rows_changed
 
 # The domain modules that own a kind of task register its handler when imported.
 from parcourspro_gql.domain import registrations  # noqa: F401
@@ -116,7 +116,7 @@ class Scheduler:
                 .values(claimed_until=None, claimed_by=None, last_error=None, **values)
                 .execution_options(synchronize_session=False)
             )
-            if marked.rowcount != 1:
+            if rows_changed(marked) != 1:
                 raise LeaseLost(task_id)
 
         try:

@@ -16,6 +16,7 @@ from sqlalchemy.sql import Select
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
+from parcourspro_gql.db import rows_changed
 from parcourspro_gql.domain import audit, scheduling, years
 from parcourspro_gql.domain.base import get_or_refuse, required_reason, settings_of
 from parcourspro_gql.domain.catalogue import acts_for_provider, provider_capacity
@@ -215,7 +216,7 @@ async def _take_seat(session: AsyncSession, item: TrainingSession) -> bool:
         .values(seats_taken=TrainingSession.seats_taken + 1)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:
+    if rows_changed(taken) != 1:
         return False
     item.seats_taken += 1
     return True
@@ -388,7 +389,7 @@ def _not_started(item: TrainingSession, message: str) -> None:
         raise DomainError(ErrorCode.SESSION_STARTED, message, "registrationId")
 
 
-def quota_statement(year: int) -> Select[Any]:
+def quota_statement(year: int) -> Select[int, int, int]:
     """G3, G11: per person, the registrations that count in `year`'s quotas (live, for a member-reserved
     training, in a session starting that calendar year in Paris) and how many of them are FORMATIONs.
     Rows (beneficiary_id, used, formations); the caller narrows it to the people it asks about."""
