@@ -47,6 +47,7 @@ from parcourspro_gql.loaders import Loaders
 from parcourspro_gql.logs import configure_logging, request_id_var
 from parcourspro_gql.mail.dispatcher import Dispatcher
 from parcourspro_gql.mail.sender import Sender, sender_from_url
+from parcourspro_gql.scheduler import Scheduler
 from parcourspro_gql.schema.context import Context
 from parcourspro_gql.schema.schema import build_schema
 
@@ -352,17 +353,23 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         settle_garbage_collector()
         stop = asyncio.Event()
-        task: asyncio.Task[Any] | None = None
+        tasks: list[asyncio.Task[Any]] = []
         if settings.mail_dispatch:
             dispatcher = Dispatcher.from_settings(
                 database, mail_sender or sender_from_url(settings.mail_url), settings
             )
-            task = asyncio.create_task(dispatcher.run_forever(stop))
+            # The scheduler's loop runs beside the outbox's (DESIGN.md: in `serve` unless --no-mail-dispatch).
+            scheduler = Scheduler(database, lease=timedelta(seconds=settings.scheduler_lease_seconds))
+            tasks = [
+                asyncio.create_task(dispatcher.run_forever(stop)),
+                asyncio.create_task(scheduler.run_forever(stop, settings.scheduler_interval_seconds)),
+            ]
+        app.state.background = tasks
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
+            for task in tasks:
                 await task
             await stop_listening(database.url)
             if oidc is not None:

@@ -96,14 +96,21 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
 
 
 async def _worker(settings: Settings, once: bool) -> int:
+    from datetime import timedelta
+
     from parcourspro_gql.mail.dispatcher import Dispatcher
     from parcourspro_gql.mail.sender import sender_from_url
+    from parcourspro_gql.scheduler import Scheduler
 
     db = _database(settings)
     dispatcher = Dispatcher.from_settings(db, sender_from_url(settings.mail_url), settings)
+    scheduler = Scheduler(db, lease=timedelta(seconds=settings.scheduler_lease_seconds))
     try:
         if once:
+            # Time-driven moves first: the e-mails they write leave in the same run.
+            done = await scheduler.run_once()
             report = await dispatcher.run_once()
+            print(f"{done.done} tâche(s) planifiée(s) exécutée(s), {done.failed} en échec.")
             print(f"{report.sent} envoyé(s), {report.failed} en échec.")
             return 0
         stop = asyncio.Event()
@@ -112,8 +119,10 @@ async def _worker(settings: Settings, once: bool) -> int:
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        log.info("mail worker started", extra={"worker": dispatcher.worker_id})
-        await dispatcher.run_forever(stop)
+        log.info("worker started", extra={"worker": dispatcher.worker_id})
+        await asyncio.gather(
+            dispatcher.run_forever(stop), scheduler.run_forever(stop, settings.scheduler_interval_seconds)
+        )
         return 0
     finally:
         await db.dispose()
@@ -223,15 +232,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
-        "--no-mail-dispatch", action="store_true", help="leave email delivery to `parcourspro-gql worker`"
+        "--no-mail-dispatch",
+        action="store_true",
+        help="leave email delivery and the scheduler to `parcourspro-gql worker`",
     )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="apply the database migrations").set_defaults(handler=cmd_migrate)
     commands.add_parser("seed-demo", help="load the demo data (once)").set_defaults(handler=cmd_seed_demo)
 
-    worker = commands.add_parser("worker", help="deliver the email outbox")
-    worker.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    worker = commands.add_parser("worker", help="deliver the email outbox and run the scheduler")
+    worker.add_argument("--once", action="store_true", help="run and deliver what is due, then exit")
     worker.set_defaults(handler=cmd_worker)
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL (sorted)")

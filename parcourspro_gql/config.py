@@ -35,7 +35,8 @@ class Settings:
     mail_from: str = "ParcoursPro <no-reply@parcourspro.cap-metiers.fr>"
     mail_max_attempts: int = 8
     log_level: str = "INFO"
-    # Deliver the outbox from the API process (`serve`); off when separate `worker` processes do it.
+    # Deliver the outbox and run the scheduler from the API process (`serve`); off when separate `worker`
+    # processes do both.
     mail_dispatch: bool = True
     # PEM of the ES256 key signing access tokens; if empty: generated into var/ in development, derived
     # from the secret key in production (so every worker on every host shares it without another secret).
@@ -67,6 +68,12 @@ class Settings:
     staggered_opening: bool = False
     # Sessions and quality (T5, Q1)
     evaluation_days: int = 60
+    # G7': how long a seat offered to a waitlisted person is held for him (hours; decimals allowed).
+    seat_offer_hours: float = 48.0
+    # The scheduler (G7' deadlines, G9 closing, reminders): how often it looks for due tasks, and how long a
+    # claimed task stays reserved to the process that claimed it (a process that dies loses it after this).
+    scheduler_interval_seconds: float = 15.0
+    scheduler_lease_seconds: float = 300.0
     # Retention (GDPR): what `parcourspro-gql purge` deletes once it has outlived its period.
     retention_mail_days: int = 90
     retention_security_days: int = 30
@@ -115,7 +122,12 @@ _FLOAT_FIELDS = {
     "mail_lease_seconds",
     "mail_send_timeout_seconds",
     "ws_ping_seconds",
+    "seat_offer_hours",
+    "scheduler_interval_seconds",
+    "scheduler_lease_seconds",
 }
+# Of those, the ones that must be strictly positive (an offer, a loop interval, a lease of 0 make no sense).
+_POSITIVE_FIELDS = {"seat_offer_hours", "scheduler_interval_seconds", "scheduler_lease_seconds"}
 _BOOL_FIELDS = {"staggered_opening", "mail_dispatch", "fast_paths"}
 _STR_FIELDS = {
     "env",
@@ -147,6 +159,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 raise ConfigError(f"PARCOURSPRO_{name.upper()} must be an integer") from error
         elif name in _FLOAT_FIELDS:
             values[name] = _seconds(name, raw)
+            if name in _POSITIVE_FIELDS and not values[name]:
+                raise ConfigError(f"PARCOURSPRO_{name.upper()} must be a positive number")
         elif name in _BOOL_FIELDS:
             values[name] = _bool(raw)
         elif name == "var_dir":

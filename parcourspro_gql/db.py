@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, DateTime, MetaData, Result, event, exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# PostgreSQL's serialization failure and deadlock: the transaction was rolled back as a whole and running it
+# again from the start is correct (every use case re-reads what it decides on).
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+TRANSACT_ATTEMPTS = 5
+
+
+def is_retryable(error: BaseException) -> bool:
+    """A serialization failure or a deadlock, as asyncpg reports them through SQLAlchemy."""
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -255,6 +274,30 @@ class Database:
                 yield session
         finally:
             _bump_write_generation()
+
+    async def transact(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = TRANSACT_ATTEMPTS
+    ) -> T:
+        """`work` in one write transaction, run again from the start (in a new transaction) when PostgreSQL
+        aborts it for a serialization failure or a deadlock, at most `attempts` times in all.
+
+        A short random pause before each new attempt keeps two colliding transactions from meeting again.
+        Anything else (a refusal, another database error) propagates at once.
+        """
+        attempt = 1
+        while True:
+            try:
+                async with self.transaction() as session:
+                    return await work(session)
+            except DBAPIError as error:
+                if attempt >= attempts or not is_retryable(error):
+                    raise
+                log.info(
+                    "transaction retried",
+                    extra={"attempt": attempt, "sqlstate": getattr(error.orig, "sqlstate", None)},
+                )
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+            attempt += 1
 
     async def analyze(self, *tables: str) -> None:
         """Refreshes the planner's statistics after a bulk load (SQLite needs them to prefer selective indexes)."""

@@ -12,7 +12,7 @@ from stdnum import luhn
 from parcourspro_gql.auth.passwords import hash_password
 from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database
-from parcourspro_gql.domain import accounts, audit, structures
+from parcourspro_gql.domain import accounts, audit, scheduling, structures, years
 from parcourspro_gql.domain.base import settings_of
 from parcourspro_gql.models import (
     Account,
@@ -73,7 +73,7 @@ async def seed_demo(db: Database) -> bool:
 
 async def _seed(session: AsyncSession) -> None:
     now = clock.now()
-    year = now.year
+    year = years.year_of(now)
     profile = settings_of(session).password_hash_profile
     password_hash = await hash_password(DEMO_PASSWORD, profile)
     manager = await accounts.create_manager(
@@ -346,6 +346,7 @@ async def _seed(session: AsyncSession) -> None:
         status: RegistrationStatus,
         age_days: int,
         comment: str | None = None,
+        offer: bool = False,
     ) -> Registration:
         requested = now - timedelta(days=age_days)
         reg = Registration(
@@ -377,6 +378,9 @@ async def _seed(session: AsyncSession) -> None:
             )
         if status in {RegistrationStatus.ACCEPTED, RegistrationStatus.ATTENDED, RegistrationStatus.ABSENT}:
             item.seats_taken += 1
+        if offer:  # G7': a freed seat held for this waitlisted person until the deadline (seatOfferAccept)
+            reg.offered_seat_at, reg.offer_expires_at = now - timedelta(hours=20), now + timedelta(hours=28)
+            item.seats_taken += 1
         if status is RegistrationStatus.CANCELLED:
             reg.cancelled_by_id, reg.cancelled_at, reg.cancellation_reason = (
                 who.id,
@@ -406,7 +410,7 @@ async def _seed(session: AsyncSession) -> None:
         9,
         "Période de forte activité à l'accueil, à reprogrammer.",
     )
-    registration(lucas, lab_session, lab, RegistrationStatus.WAITLISTED, 8)
+    offered = registration(lucas, lab_session, lab, RegistrationStatus.WAITLISTED, 8, offer=True)
     registration(
         chloe,
         lab_session,
@@ -417,6 +421,8 @@ async def _seed(session: AsyncSession) -> None:
     )
     registration(referent, lab_session, lab, RegistrationStatus.ACCEPTED, 12)
     registration(ines, upcoming, accueil, RegistrationStatus.CANCELLED, 15, "Indisponible à ces dates.")
+    # G9: still waiting for the provider when the past session started: closed without an answer.
+    registration(chloe, past, accueil, RegistrationStatus.EXPIRED, 45)
     await session.flush()
     # Q1: Camille attended the past session and evaluated it (the provider reads the summary).
     attended = await session.scalar(
@@ -463,6 +469,18 @@ async def _seed(session: AsyncSession) -> None:
                 about_account_id=who.id if who else None,
             )
         )
+    # The scheduler's moves: each session closes its undecided requests at its start (G9), the offer expires.
+    for item in await session.scalars(select(TrainingSession)):
+        await scheduling.schedule_session_start(session, item.id, item.starts_at)
+    assert offered.offer_expires_at is not None
+    await scheduling.schedule(
+        session,
+        scheduling.OFFER_EXPIRY,
+        f"{scheduling.OFFER_EXPIRY}:{offered.id}",
+        offered.offer_expires_at,
+        session_id=lab_session.id,
+        registration_id=offered.id,
+    )
     # A referent's proposal waiting for the manager, to try structureChangeApprove / structureChangeReject.
     session.add(
         StructureChange(

@@ -2,7 +2,7 @@
 
 One row per Query field, per Mutation field (roleGrant/roleRevoke once per role they change), per Node type
 for node(id), and per field that carries its own permission (Structure.accounts, TrainingSession.registrations,
-Account.registrations, Account.favourites). test_every_operation_is_in_the_matrix keeps it complete.
+Account.registrations, Account.quota, Account.favourites). test_every_operation_is_in_the_matrix keeps it complete.
 
 Roles: the caller is an active, verified account of structure "mine" holding that role only (every account is
 also a BENEFICIARY), a manager (no structure), or nobody (anonymous). Each cell reads "own/other":
@@ -51,6 +51,7 @@ from parcourspro_gql.models import (
     Role,
     StructureChange,
     StructureStatus,
+    TrainingSession,
 )
 from parcourspro_gql.schema.relay import from_global_id, to_global_id
 from parcourspro_gql.schema.schema import schema
@@ -92,6 +93,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "Structure.accounts":             ("U",      "F",         "ok/F",   "ok/F",   "F",      "ok"),
     "TrainingSession.registrations":  ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "Account.registrations":          ("N",      "N",         "ok/N",   "F/N",    "N",      "ok"),
+    "Account.quota":                  ("N",      "N",         "ok/N",   "F/N",    "N",      "ok"),
     "Account.favourites":             ("N",      "N",         "F/N",    "F/N",    "N",      "F"),
     "TrainingSession.evaluationSummary": ("N",   "N",         "N",      "N",      "ok/N",   "ok"),
     "Registration.evaluation":        ("N",      "N",         "N",      "N",      "ok/N",   "ok"),
@@ -149,6 +151,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "convocationsSend":               ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "attendanceRecord":               ("U",      "F",         "F",      "F",      "ok/F",   "ok"),
     "evaluationSubmit":               ("U",      "F",         "F",      "F",      "F",      "F"),
+    "seatOfferAccept":                ("U",      "ok/F",      "ok/F",   "ok/F",   "ok/F",   "F"),
+    "seatOfferDecline":               ("U",      "ok/F",      "ok/F",   "ok/F",   "ok/F",   "F"),
 }
 # fmt: on
 # What some rows mean (the runners below build exactly this):
@@ -174,6 +178,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
 # - TrainingSession.evaluationSummary, Registration.evaluation: a session that ran, whose participant (a person
 #   of the target structure, not the caller) attended and evaluated it; N = the field answers null.
 #   evaluationSubmit: on that participant's registration; only he may (tests/documents/test_evaluations.py).
+# - seatOfferAccept / seatOfferDecline: a seat held for a waitlisted person (G7'): own = the caller's own
+#   registration (only the person offered answers; a manager has no registration, and may not answer for one),
+#   other = a person of the other structure.
 
 # Cells where the application disagrees with RULES.md: (operation, role, side) -> what happens and why it is
 # wrong. MATRIX keeps the rule; these cells are strict xfails until the code is fixed.
@@ -429,6 +436,10 @@ async def run_session_registrations(scene: Scene) -> str:
 
 async def run_account_registrations(scene: Scene) -> str:
     return await node(scene, (await member(scene)).id, "... on Account { registrations { totalCount } }")
+
+
+async def run_account_quota(scene: Scene) -> str:
+    return await node(scene, (await member(scene)).id, "... on Account { quota { used } }")
 
 
 async def run_account_favourites(scene: Scene) -> str:
@@ -717,6 +728,41 @@ def decision(document: str, status: RegistrationStatus) -> Callable[[Scene], Awa
     return run
 
 
+def seat_offer_answer(name: str) -> Callable[[Scene], Awaitable[str]]:
+    """An answer to a seat held for a waitlisted person: the caller's own on the "own" side."""
+
+    async def run(scene: Scene) -> str:
+        place = await seats(scene, capacity=1)
+        own = scene.side == "own" and scene.caller is not None and scene.role != "manager"
+        person = scene.caller if own else await scene.world.person(scene.target)
+        assert person is not None
+        now = app_clock.now()
+        async with scene.world.db.transaction() as session:
+            row = Registration(
+                beneficiary_id=person.pk,
+                session_id=place.session_pk,
+                training_id=place.training_pk,
+                structure_id=scene.mine.pk if own else scene.target.pk,
+                motivation=MOTIVATION,
+                status=RegistrationStatus.WAITLISTED,
+                over_structure_cap=False,
+                requested_at=now,
+                updated_at=now,
+                offered_seat_at=now,
+                offer_expires_at=now + timedelta(hours=1),
+            )
+            session.add(row)
+            await session.execute(
+                update(TrainingSession).where(TrainingSession.id == place.session_pk).values(seats_taken=1)
+            )
+            await session.flush()
+            registration_id = to_global_id("Registration", row.id)
+        query = f"mutation($id: ID!) {{ {name}(input: {{registrationId: $id}}) {{ errors {{ code }} }} }}"
+        return outcome(await scene.ask(query, {"id": registration_id}))
+
+    return run
+
+
 async def run_convocations_send(scene: Scene) -> str:
     place = await seats(scene)
     await registration(scene, RegistrationStatus.ACCEPTED, place)
@@ -798,6 +844,7 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "Structure.accounts": run_structure_accounts,
     "TrainingSession.registrations": run_session_registrations,
     "Account.registrations": run_account_registrations,
+    "Account.quota": run_account_quota,
     "Account.favourites": run_account_favourites,
     "TrainingSession.evaluationSummary": run_session_evaluation_summary,
     "Registration.evaluation": run_registration_evaluation,
@@ -852,6 +899,8 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "convocationsSend": run_convocations_send,
     "attendanceRecord": run_attendance_record,
     "evaluationSubmit": run_evaluation_submit,
+    "seatOfferAccept": seat_offer_answer("seatOfferAccept"),
+    "seatOfferDecline": seat_offer_answer("seatOfferDecline"),
 }
 ROLE_GRANTS = {"employer": (Role.EMPLOYER,), "referent": (Role.REFERENT,), "provider": (Role.PROVIDER,)}
 

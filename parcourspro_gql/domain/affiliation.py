@@ -229,6 +229,17 @@ def _require_active(account: Account) -> None:
         )
 
 
+async def guard_last_referent(session: AsyncSession, account: Account) -> None:
+    """R2, R2': refuses a change that would leave the account's structure without a referent (LAST_REFERENT),
+    when the account is one of its active referents. The caller locks the structure row first where two such
+    changes may race (anonymisation)."""
+    if account.structure_id is None or account.affiliation_status is not AffiliationStatus.ACTIVE:
+        return
+    referents = await _referents(session, account.structure_id)
+    if any(referent.id == account.id for referent in referents):
+        await _guard_last_referent(session, account)
+
+
 async def _guard_last_referent(session: AsyncSession, account: Account) -> None:
     """R2: a structure always keeps at least one referent."""
     others = [

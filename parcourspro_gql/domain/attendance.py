@@ -105,8 +105,8 @@ async def _render_all(session: AsyncSession, viewer: Viewer, refs: Sequence[Docu
     files = []
     for ref in refs:
         document = await documents.load(session, viewer, ref)
-        assert document is not None, ref
-        files.append(document)
+        if document is not None:  # None: the participant left since the list was read (sent to nobody)
+            files.append(document)
     pdfs = await asyncio.gather(*(render_pdf(file.template, file.context) for file in files))
     return [_Rendered(file.ref, file.file_name, pdf) for file, pdf in zip(files, pdfs, strict=True)]
 
@@ -145,7 +145,9 @@ async def send_convocations(db: Database, viewer: Viewer, session_id: int) -> Tr
             [DocumentRef(DocumentKind.CONVOCATION, item.id, registration_id=r.id) for r in due]
             + [DocumentRef(DocumentKind.CONVENTION, item.id, structure_id=s) for s in structures],
         )
-        convocations, conventions = rendered[: len(due)], rendered[len(due) :]
+        # A participant who cancelled meanwhile has no convocation: documents are told apart by kind, not place.
+        convocations = [file for file in rendered if file.ref.kind is DocumentKind.CONVOCATION]
+        conventions = [file for file in rendered if file.ref.kind is DocumentKind.CONVENTION]
     async with db.transaction() as session:
         item, training = await _session_and_training(session, session_id, for_update=True)
         still_due = {

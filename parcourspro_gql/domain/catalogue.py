@@ -14,7 +14,7 @@ from sqlalchemy.sql import Select
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
-from parcourspro_gql.domain import audit
+from parcourspro_gql.domain import audit, scheduling
 from parcourspro_gql.domain.base import get_or_refuse, require_manager
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.models import (
@@ -66,6 +66,7 @@ class SessionData:
     registration_closes_at: datetime
     min_participants: int | None = None
     contact: str | None = None
+    second_phase_at: datetime | None = None
 
 
 def check_schedule(
@@ -263,6 +264,15 @@ async def create_session(session: AsyncSession, viewer: Viewer, data: SessionDat
     check_capacity(data.capacity)
     min_participants = check_min_participants(data.min_participants)
     contact = check_contact(data.contact)
+    if data.second_phase_at is not None and (
+        data.second_phase_at.tzinfo is None
+        or not data.registration_opens_at < data.second_phase_at < data.registration_closes_at
+    ):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "La seconde phase doit s'ouvrir pendant la période d'inscription (avec son fuseau horaire).",
+            "secondPhaseOpensAt",
+        )
     item = TrainingSession(
         training_id=training.id,
         starts_at=data.starts_at,
@@ -272,12 +282,14 @@ async def create_session(session: AsyncSession, viewer: Viewer, data: SessionDat
         seats_taken=0,
         registration_opens_at=data.registration_opens_at,
         registration_closes_at=data.registration_closes_at,
+        second_phase_at=data.second_phase_at,
         created_at=now,
         contact=contact,
         min_participants=min_participants,
     )
     session.add(item)
     await session.flush()
+    await scheduling.schedule_session_start(session, item.id, item.starts_at)
     await audit.record(
         session,
         viewer,

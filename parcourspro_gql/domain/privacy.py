@@ -20,7 +20,7 @@ from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database, rows_changed
 from parcourspro_gql.documents.render import render_pdf
-from parcourspro_gql.domain import audit, documents
+from parcourspro_gql.domain import affiliation, audit, documents
 from parcourspro_gql.domain.base import get_or_refuse, require_manager, required_reason
 from parcourspro_gql.domain.documents import DocumentKind, DocumentRef
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
@@ -239,6 +239,11 @@ async def _check_erasable(session: AsyncSession, viewer: Viewer, account_id: int
             "avant d'anonymiser son compte.",
             "accountId",
         )
+    if lock and account.structure_id is not None:
+        # Two erasures of a structure's last two referents must not both pass: one waits for the other.
+        await session.get(Structure, account.structure_id, with_for_update=True, populate_existing=True)
+    # R2': erasure removes the roles too, and nothing removes a structure's last referent.
+    await affiliation.guard_last_referent(session, account)
     return account
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database
-from parcourspro_gql.domain import attendance, audit
+from parcourspro_gql.domain import attendance, audit, registrations, scheduling
 from parcourspro_gql.domain.base import get_or_refuse, required_reason
 from parcourspro_gql.domain.catalogue import (
     check_capacity,
@@ -154,6 +154,12 @@ async def _apply(
     before = {name: getattr(item, name) for name in wanted}
     for name, value in wanted.items():
         setattr(item, name, value)
+    if "starts_at" in wanted:  # G9: the closing of undecided requests follows the start
+        await scheduling.schedule_session_start(session, item.id, item.starts_at)
+    if wanted.get("capacity", 0) > before.get("capacity", item.capacity):
+        # T3, G7': seats added are offered to the waiting list (the session row is locked: lock order step 2).
+        await session.flush()
+        await registrations.offer_free_seats(session, item, training)
     reissue = any(name in wanted for name in REISSUED)
     live = await _live(session, item.id)
     resent = False
@@ -230,6 +236,13 @@ async def cancel(
             data={"sessionCancelled": True},
         )
     item.seats_taken = 0
+    for registration in live:
+        registration.offer_expires_at = None  # a seat held by an offer goes with the session
+    # G4': the structures' caps for this training are counted again (their other sessions' over-cap requests).
+    pairs = {(registration.structure_id, registration.training_id) for registration in live}
+    await registrations.lock_pairs(session, pairs)
+    for structure_id, training_id in sorted(pairs):
+        await registrations.recompute_cap(session, structure_id, training_id)
     await seats_changed(session, item.id)
     await audit.record(
         session,

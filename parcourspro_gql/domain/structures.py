@@ -14,7 +14,7 @@ from stdnum.fr import siret as stdnum_siret
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
-from parcourspro_gql.domain import audit, naf
+from parcourspro_gql.domain import audit, naf, years
 from parcourspro_gql.domain.base import get_or_refuse, require_manager, required_reason, settings_of
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import structure_global_id
@@ -344,7 +344,7 @@ async def grant_membership(session: AsyncSession, viewer: Viewer, structure_id: 
         raise DomainError(
             ErrorCode.STRUCTURE_NOT_VALIDATED, "La structure n'est pas encore validée.", "structureId"
         )
-    current = clock.now().year
+    current = years.current_year()  # G11: the calendar year in Paris
     if not current - 1 <= year <= current + 1:
         raise DomainError(
             ErrorCode.INVALID_INPUT,

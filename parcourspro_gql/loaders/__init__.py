@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders.accounts import (
     AccountByIdLoader,
+    QuotaByAccountYearLoader,
     RolesByAccountIdLoader,
     UnreadNotificationCountByAccountIdLoader,
 )
@@ -17,6 +18,7 @@ from parcourspro_gql.loaders.catalogue import (
     SessionByIdLoader,
     SessionsByTrainingIdLoader,
     TrainingByIdLoader,
+    WaitlistBySessionIdLoader,
 )
 from parcourspro_gql.loaders.evaluations import (
     EvaluationByRegistrationIdLoader,
@@ -52,6 +54,7 @@ class Loaders:
     memberships_by_structure_id = _Lazy(MembershipsByStructureIdLoader)
     account_by_id = _Lazy(AccountByIdLoader)
     roles_by_account_id = _Lazy(RolesByAccountIdLoader)
+    quota_by_account_year = _Lazy(QuotaByAccountYearLoader)
     training_by_id = _Lazy(TrainingByIdLoader)
     session_by_id = _Lazy(SessionByIdLoader)
     sessions_by_training_id = _Lazy(SessionsByTrainingIdLoader)
@@ -60,6 +63,7 @@ class Loaders:
     evaluation_summary_by_session_id = _Lazy(EvaluationSummaryBySessionIdLoader)
     registration_by_id = _Lazy(RegistrationByIdLoader)
     unread_notification_count_by_account_id = _Lazy(UnreadNotificationCountByAccountIdLoader)
+    waitlist_by_session_id = _Lazy(WaitlistBySessionIdLoader)
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from operator import attrgetter
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.sql import Select
 
 from parcourspro_gql.loaders.base import Loader, group_by, index_by
-from parcourspro_gql.models import Account, AccountRole, Notification, Role
+from parcourspro_gql.models import (
+    LIVE_STATUSES,
+    Account,
+    AccountRole,
+    Notification,
+    Registration,
+    Role,
+    Training,
+    TrainingFormat,
+    TrainingSession,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class AccountByIdLoader(Loader[int, Account | None]):
@@ -39,3 +54,44 @@ class UnreadNotificationCountByAccountIdLoader(Loader[int, int]):
             )
             counts: dict[int, int] = dict(rows.all())
         return [counts.get(key, 0) for key in keys]
+
+
+def _quota_statement(year: int) -> Select[int, int, int]:
+    """The read behind Account.quota: the same count as domain.registrations.quota_statement (G3, G11: live
+    registrations for member-reserved trainings in sessions starting that year in Paris), kept beside it
+    because loaders do not import domain (import-linter); tests/registrations/test_years_and_quota.py checks
+    that the field and the request's refusal agree."""
+    start = datetime(year, 1, 1, tzinfo=PARIS).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=PARIS).astimezone(UTC)
+    return (
+        select(
+            Registration.beneficiary_id,
+            func.count(),
+            func.count().filter(Training.format == TrainingFormat.FORMATION),
+        )
+        .join(TrainingSession, TrainingSession.id == Registration.session_id)
+        .join(Training, Training.id == Registration.training_id)
+        .where(
+            Registration.status.in_(LIVE_STATUSES),
+            Training.reserved_to_members.is_(True),
+            TrainingSession.starts_at >= start,
+            TrainingSession.starts_at < end,
+        )
+        .group_by(Registration.beneficiary_id)
+    )
+
+
+class QuotaByAccountYearLoader(Loader[tuple[int, int], tuple[int, int]]):
+    """(used, formations used) of G3's quotas per (account, year): one statement per year asked, whatever the
+    number of accounts."""
+
+    async def batch_load_fn(self, keys: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        found: dict[tuple[int, int], tuple[int, int]] = {}
+        async with self.db.read() as session:
+            for year in sorted({year for _, year in keys}):
+                accounts = sorted({pk for pk, wanted in keys if wanted == year})
+                rows = await session.execute(
+                    _quota_statement(year).where(Registration.beneficiary_id.in_(accounts))
+                )
+                found.update({(row[0], year): (int(row[1]), int(row[2])) for row in rows})
+        return [found.get(key, (0, 0)) for key in keys]

@@ -16,6 +16,7 @@ from parcourspro_gql.loaders.base import Loader, group_by, index_by
 from parcourspro_gql.models import (
     Favourite,
     Registration,
+    RegistrationStatus,
     Structure,
     Training,
     TrainingFormat,
@@ -134,3 +135,24 @@ class RegistrationByIdLoader(Loader[int, Registration | None]):
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Registration | None]:
         rows = await self.fetch_all(select(Registration).where(Registration.id.in_(keys)))
         return index_by(rows, attrgetter("id"), keys)
+
+
+class WaitlistBySessionIdLoader(Loader[int, list[int]]):
+    """Each session's waiting list, in the order seats are offered (G7'): the waitlisted registrations within
+    their structure's cap by request, then those over it by request; a person holding an offer has left the
+    list (his seat is held). One statement for every session of a page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[int]]:
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(Registration.session_id, Registration.id)
+                    .where(
+                        Registration.session_id.in_(keys),
+                        Registration.status == RegistrationStatus.WAITLISTED,
+                        Registration.offer_expires_at.is_(None),
+                    )
+                    .order_by(Registration.over_structure_cap, Registration.requested_at, Registration.id)
+                )
+            ).all()
+        return [[row.id for row in group] for group in group_by(rows, attrgetter("session_id"), keys)]

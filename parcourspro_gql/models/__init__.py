@@ -19,6 +19,7 @@ from parcourspro_gql.models.registration import (
     Registration,
     RegistrationStatus,
 )
+from parcourspro_gql.models.schedule import ScheduledTask
 from parcourspro_gql.models.structure import (
     Membership,
     Structure,
@@ -54,6 +55,7 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Role",
+    "ScheduledTask",
     "Structure",
     "StructureChange",
     "StructureSearchTerm",

@@ -22,6 +22,8 @@ class RegistrationStatus(enum.Enum):
     CANCELLED = "CANCELLED"
     ATTENDED = "ATTENDED"
     ABSENT = "ABSENT"
+    # G7', G9: closed without an answer (an offer's deadline passed, or still undecided at the start).
+    EXPIRED = "EXPIRED"
 
 
 DEAD_STATUSES = frozenset(
@@ -29,6 +31,7 @@ DEAD_STATUSES = frozenset(
         RegistrationStatus.REFUSED_BY_EMPLOYER,
         RegistrationStatus.REJECTED_BY_PROVIDER,
         RegistrationStatus.CANCELLED,
+        RegistrationStatus.EXPIRED,
     }
 )
 LIVE_STATUSES = frozenset(set(RegistrationStatus) - DEAD_STATUSES)
@@ -36,7 +39,7 @@ LIVE_STATUSES = frozenset(set(RegistrationStatus) - DEAD_STATUSES)
 PARTICIPANT_STATUSES = frozenset(
     {RegistrationStatus.ACCEPTED, RegistrationStatus.ATTENDED, RegistrationStatus.ABSENT}
 )
-_LIVE_SQL = text("status NOT IN ('REFUSED_BY_EMPLOYER', 'REJECTED_BY_PROVIDER', 'CANCELLED')")
+_LIVE_SQL = text("status NOT IN ('REFUSED_BY_EMPLOYER', 'REJECTED_BY_PROVIDER', 'CANCELLED', 'EXPIRED')")
 
 
 class Registration(Base):
@@ -66,7 +69,10 @@ class Registration(Base):
     half_days_attended: Mapped[int | None] = mapped_column(Integer)
     attendance_rate: Mapped[float | None] = mapped_column(Float)
     convocation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # G7': when a seat was offered (set once: nobody is offered a seat twice) and until when it is held. The
+    # held seat is counted in the session's seats_taken from the offer until the answer or the deadline.
     offered_seat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     source: Mapped[str] = mapped_column(String(20), default="platform")
 
     __table_args__ = (

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,8 @@ from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.config import Settings
 from parcourspro_gql.db import Database
 from parcourspro_gql.loaders import Loaders
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,6 +52,14 @@ class Context:
         try:
             async with self.db.transaction() as session:
                 yield session
+        finally:
+            self.renew_loaders()
+
+    async def transact(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in one write transaction, retried whole on a serialization failure or a deadlock
+        (Database.transact); the loaders are renewed afterwards, as after transaction()."""
+        try:
+            return await self.db.transact(work)
         finally:
             self.renew_loaders()
 

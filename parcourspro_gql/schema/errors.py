@@ -41,13 +41,9 @@ async def attempt(call: Callable[[], Awaitable[T]]) -> tuple[T | None, list[User
 async def transact(
     info: Any, use_case: Callable[[AsyncSession], Awaitable[T]]
 ) -> tuple[T | None, list[UserError]]:
-    """Runs a use case in the request's write transaction; a refusal rolls it back and becomes `errors`."""
-
-    async def call() -> T:
-        async with info.context.transaction() as session:
-            return await use_case(session)
-
-    return await attempt(call)
+    """Runs a use case in the request's write transaction (run again whole after a deadlock or a serialization
+    failure); a refusal rolls it back and becomes `errors`."""
+    return await attempt(lambda: info.context.transact(use_case))
 
 
 @strawberry.type

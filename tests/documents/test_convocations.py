@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from course import SEND, Course, names, pdf_text
-from registration_ops import code
+from registration_ops import CANCEL, code
 from sqlalchemy import select
 from world import World
 
@@ -134,3 +134,22 @@ async def test_each_convocation_is_recorded_and_audited(course: Course, db):
     assert len(sent) == 2
     assert actions == ["registration.convocation_sent"] * 2 + ["session.convocations_sent"]
     assert sorted(conventions) == sorted([course.org.pk, course.other.pk])
+
+
+async def test_participants_leaving_while_convocations_are_sent_get_none_and_nothing_fails(
+    course: Course, outbox
+):
+    """A participant may cancel while the PDFs are drawn: the others get theirs, the one who left gets none."""
+    for index in range(1, 4):
+        await course.accept(f"late{index}", course.org, course.employer)
+    await outbox.deliver()
+    leaving = [course.accepted[f"late{index}"] for index in range(1, 4)]
+    cancels = [
+        course.world.as_(person, CANCEL, {"id": registration_id, "reason": "Empêchement"})
+        for person, registration_id in leaving
+    ]
+    answers = await asyncio.gather(course.send(), *cancels)
+    assert [code(answer) for answer in answers] == ["ok"] * 4
+    mail = await outbox.deliver()
+    convoked = {m["To"] for m in mail if m["Subject"].startswith("[ParcoursPro] Votre convocation")}
+    assert convoked == {course.accepted[name][0].email for name in ("org0", "other0")}

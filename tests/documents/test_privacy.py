@@ -19,6 +19,7 @@ from parcourspro_gql.models import (
     LoginAttempt,
     OutboxMessage,
     Registration,
+    Role,
 )
 
 EXPORT = "{ myDataExport }"
@@ -179,3 +180,20 @@ async def test_purge_deletes_what_outlived_its_period(
         assert await session.scalar(select(func.count()).select_from(Registration)) == 2
     async with db.transaction() as session:
         assert set((await purge(session, settings)).values()) == {0}
+
+
+async def test_anonymising_a_structures_last_referent_is_refused(world: World):
+    """R2': nothing, erasure included, removes a structure's last referent; with another one, it goes."""
+    manager = await world.manager()
+    org = await world.structure("Mission Locale")
+    referent = await world.person(org, Role.REFERENT)
+    body = await world.as_(manager, ANONYMISE, {"id": referent.id, "reason": REASON})
+    assert body["data"]["accountAnonymise"]["errors"] == [
+        {
+            "code": "LAST_REFERENT",
+            "message": "La structure doit garder au moins un référent.",
+            "field": "accountId",
+        }
+    ]
+    await world.person(org, Role.REFERENT)
+    assert code(await world.as_(manager, ANONYMISE, {"id": referent.id, "reason": REASON})) == "ok"

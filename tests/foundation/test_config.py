@@ -58,3 +58,12 @@ def test_business_settings_are_read(tmp_path: Path):
 def test_bad_settings_are_refused(tmp_path: Path, environ: dict[str, str], message: str):
     with pytest.raises(ConfigError, match=message):
         load_settings({"PARCOURSPRO_VAR_DIR": str(tmp_path), **environ})
+
+
+def test_seat_offer_hours_take_decimals_and_refuse_nonsense(tmp_path: Path):
+    base = {"PARCOURSPRO_VAR_DIR": str(tmp_path)}
+    assert load_settings(base | {"PARCOURSPRO_SEAT_OFFER_HOURS": "0.01"}).seat_offer_hours == 0.01
+    assert load_settings(base).seat_offer_hours == 48
+    for wrong in ("abc", "0", "-1", "inf", "nan"):
+        with pytest.raises(ConfigError):
+            load_settings(base | {"PARCOURSPRO_SEAT_OFFER_HOURS": wrong})

@@ -60,7 +60,7 @@ class Cast:
         }
         for who, document in moves.get(status, []):
             assert code(await self.act(who, document, registration_id, "Motif de la décision")) == "ok"
-        if status in (RegistrationStatus.ATTENDED, RegistrationStatus.ABSENT):
+        if status in (RegistrationStatus.ATTENDED, RegistrationStatus.ABSENT, RegistrationStatus.EXPIRED):
             async with self.world.db.transaction() as session:
                 await session.execute(update(Registration).values(status=status))
         return registration_id
@@ -157,12 +157,19 @@ async def test_cancelling_an_accepted_seat_offers_it_to_the_waiting_list(world: 
     await cast.act(cast.trainer, WAITLIST, waiting)
     await outbox.deliver()
     cancelled = payload(await cast.act(cast.employer, CANCEL, accepted, "Arrêt maladie"))
-    assert cancelled["registration"]["session"]["seatsLeft"] == 1
+    # G7': the freed seat is held for the first person waiting, so nobody else can take it meanwhile.
+    assert cancelled["registration"]["session"]["seatsLeft"] == 0
     subjects = {(m["To"], m["Subject"]) for m in await outbox.deliver()}
-    assert (waiting_person.email, "Une place se libère pour Accueillir les publics") in subjects
+    assert any(
+        to == waiting_person.email
+        and subject.startswith("Une place vous est réservée pour Accueillir les publics")
+        for to, subject in subjects
+    )
     assert any(to == cast.trainer.email and "Désistement" in subject for to, subject in subjects)
-    assert any(to == cast.trainer.email and "Place libérée" in subject for to, subject in subjects)
-    assert payload(await cast.act(cast.trainer, SELECT, waiting))["registration"]["status"] == "ACCEPTED"
+    assert any(to == cast.trainer.email and "Place proposée à" in subject for to, subject in subjects)
+    # The provider may still select the person himself: the held seat becomes his.
+    selected = payload(await cast.act(cast.trainer, SELECT, waiting))["registration"]
+    assert (selected["status"], selected["session"]["seatsLeft"]) == ("ACCEPTED", 0)
 
 
 async def test_no_cancellation_once_the_session_has_started(cast: Cast, clock):

@@ -8,6 +8,7 @@ from typing import Any
 
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.clock import clock
+from parcourspro_gql.domain.scheduling import schedule_session_start
 from parcourspro_gql.domain.structures import index_terms, search_text
 from parcourspro_gql.models import (
     Account,
@@ -193,6 +194,8 @@ async def training_session(
         )
         session.add(item)
         await session.flush()
+        # As domain.catalogue.create_session does: the session closes its undecided requests at its start (G9).
+        await schedule_session_start(session, item.id, item.starts_at)
         return Seats(training_pk, item.id, provider)
 
 

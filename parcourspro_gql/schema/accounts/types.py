@@ -8,14 +8,21 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from parcourspro_gql import models
-from parcourspro_gql.domain import accounts, catalogue
+from parcourspro_gql.domain import accounts, catalogue, years
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.engine.rows import build, columns
 from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, RegistrationCategory, Role
 from parcourspro_gql.schema.errors import UserError
-from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
+from parcourspro_gql.schema.relay import (
+    Connection,
+    Node,
+    bad_argument,
+    connection,
+    node_resolver,
+    to_global_id,
+)
 
 if TYPE_CHECKING:
     from parcourspro_gql.schema.catalogue.types import Training
@@ -27,6 +34,15 @@ LazyTraining = Annotated["Training", strawberry.lazy("parcourspro_gql.schema.cat
 LazyNotification = Annotated["Notification", strawberry.lazy("parcourspro_gql.schema.notifications.types")]
 LazyRegistration = Annotated["Registration", strawberry.lazy("parcourspro_gql.schema.registrations.types")]
 LazyStructure = Annotated["Structure", strawberry.lazy("parcourspro_gql.schema.structures.types")]
+
+
+@strawberry.type(description="Reserved actions used and left in a calendar year (G3), counted in Paris time.")
+class Quota:
+    year: int
+    used: int
+    limit: int
+    formations_used: int
+    formations_limit: int
 
 
 @strawberry.type
@@ -96,6 +112,29 @@ class Account(Node):
         if row is None or not rules.can_view_history_of(context.viewer, row):
             raise forbidden()
         return await Registration.connection(info, rules.history(self.pk, category), first, after)
+
+    @strawberry.field(
+        description="Reserved actions used and left in a calendar year (G3), default the current year (in "
+        "Paris): the account itself, its employers and managers.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def quota(self, info: Info, year: int | None = None) -> Quota:
+        context = info.context
+        row = context.caller_row(self.pk) or await context.loaders.account_by_id.load(self.pk)
+        if row is None or not rules.can_view_history_of(context.viewer, row):
+            raise forbidden()
+        wanted = years.current_year() if year is None else year
+        if not 1900 <= wanted <= 9998:
+            raise bad_argument(ValueError("Année invalide."))
+        used, formations = await context.loaders.quota_by_account_year.load((self.pk, wanted))
+        settings = context.settings
+        return Quota(
+            year=wanted,
+            used=used,
+            limit=settings.annual_quota,
+            formations_used=formations,
+            formations_limit=settings.formation_quota,
+        )
 
     @strawberry.field(
         description="The trainings the account keeps in its favourites: the account itself only.",

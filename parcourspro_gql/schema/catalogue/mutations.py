@@ -68,6 +68,11 @@ class TrainingSessionCreateInput:
     contact: str | None = strawberry.field(
         default=None, description="Who to contact about the session (printed on convocations)."
     )
+    second_phase_opens_at: datetime | None = strawberry.field(
+        default=None,
+        description="G5: staggered opening (when enabled): before this moment a person may hold only one request "
+        "among the sessions still in their first phase. Within the registration window.",
+    )
 
 
 @strawberry.input
@@ -156,6 +161,7 @@ class CatalogueMutations:
                 registration_closes_at=input.registration_closes_at,
                 min_participants=input.min_participants,
                 contact=input.contact,
+                second_phase_at=input.second_phase_opens_at,
             )
             return await catalogue.create_session(session, info.context.viewer, data)
 

@@ -59,6 +59,10 @@ class TrainingSession(Node):
     contact: str | None = strawberry.field(
         description="Who to contact about the session (printed on convocations)."
     )
+    second_phase_opens_at: datetime | None = strawberry.field(
+        description="G5: before this moment (staggered opening), a person may hold only one request among the "
+        "sessions still in their first phase; null when the session has no second phase."
+    )
     # Attached when a list loaded it for the whole page; otherwise `training` asks the loader.
     training_obj: strawberry.Private[Training | None] = None
 
@@ -70,6 +74,7 @@ class TrainingSession(Node):
                 pk=v["id"],
                 training_pk=v["training_id"],
                 seats_left=v["capacity"] - v["seats_taken"],
+                second_phase_opens_at=v["second_phase_at"],
                 training_obj=training,
                 status=SessionStatus.CANCELLED if v["cancelled_at"] else SessionStatus.SCHEDULED,
                 contact=v["contact"] or None,
@@ -88,6 +93,13 @@ class TrainingSession(Node):
             ),
             row,
         )
+
+    @strawberry.field(
+        description="People on the waiting list, in order (a person holding a seat offer has left it: his seat "
+        "is counted in seatsLeft)."
+    )
+    async def waitlist_count(self, info: Info) -> int:
+        return len(await info.context.loaders.waitlist_by_session_id.load(self.pk))
 
     @strawberry.field(description="The calendar days of the session, in Paris time.")
     def days(self) -> list[date]:

@@ -103,3 +103,17 @@ class RegistrationMutations:
     )
     async def registration_cancel(self, info: Info, input: RegistrationDecisionInput) -> RegistrationPayload:
         return await decide(info, input, registrations.cancel)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Beneficiary: takes the seat offered to him before its deadline.",
+    )
+    async def seat_offer_accept(self, info: Info, input: RegistrationDecisionInput) -> RegistrationPayload:
+        return await decide(info, input, without_reason(registrations.accept_offer))
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Beneficiary: lets the offered seat go to the next person; his registration is cancelled.",
+    )
+    async def seat_offer_decline(self, info: Info, input: RegistrationDecisionInput) -> RegistrationPayload:
+        return await decide(info, input, registrations.decline_offer)

@@ -6,7 +6,7 @@ import strawberry
 from graphql import GraphQLError
 
 from parcourspro_gql.domain import registrations
-from parcourspro_gql.domain.errors import DomainError
+from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.permissions import IsAuthenticated
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.registrations.types import EmployerOverview
@@ -23,6 +23,8 @@ class RegistrationQueries:
     ) -> EmployerOverview:
         try:
             wanted = pk_of(structure_id, "Structure", "structureId") if structure_id is not None else None
+            if wanted is not None and await info.context.loaders.structure_by_id.load(wanted) is None:
+                raise DomainError(ErrorCode.NOT_FOUND, "Structure introuvable.", "structureId")
             structure = registrations.employer_structure(info.context.viewer, wanted)
         except DomainError as error:
             raise GraphQLError(error.message, extensions={"code": error.code.value}) from error

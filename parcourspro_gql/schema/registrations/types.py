@@ -72,6 +72,14 @@ class Document:
         )
 
 
+@strawberry.type(description="A seat held for a waitlisted person until its deadline (G7').")
+class SeatOffer:
+    offered_at: datetime
+    expires_at: datetime = strawberry.field(
+        description="The seat goes to the next person on the waiting list after this."
+    )
+
+
 @strawberry.type
 class Registration(Node):
     # The row itself: its ids and states are read from it by the nested fields and the documents.
@@ -89,6 +97,9 @@ class Registration(Node):
     cancellation: Decision | None
     attendance_rate: float | None = strawberry.field(
         description="Share of the session's half-days attended, 0 to 1, once attendance is recorded."
+    )
+    seat_offer: SeatOffer | None = strawberry.field(
+        description="A seat held for this waitlisted person until its deadline (G7), null otherwise."
     )
     beneficiary_obj: strawberry.Private[Account | None] = None
     session_obj: strawberry.Private[TrainingSession | None] = None
@@ -127,12 +138,25 @@ class Registration(Node):
                     v["cancelled_by_id"], v["cancelled_at"], v["cancellation_reason"], accounts
                 ),
                 attendance_rate=v["attendance_rate"],
+                seat_offer=SeatOffer(offered_at=v["offered_seat_at"], expires_at=v["offer_expires_at"])
+                if v["offer_expires_at"] is not None and v["status"] is models.RegistrationStatus.WAITLISTED
+                else None,
                 beneficiary_obj=(accounts or {}).get(v["beneficiary_id"]),
                 session_obj=(sessions or {}).get(v["session_id"]),
                 training_obj=(trainings or {}).get(v["training_id"]),
             ),
             row,
         )
+
+    @strawberry.field(
+        description="Position on the session's waiting list (1 = next), null when not waitlisted (or holding "
+        "a seat offer)."
+    )
+    async def waitlist_position(self, info: Info) -> int | None:
+        if self.row.status is not models.RegistrationStatus.WAITLISTED or self.seat_offer is not None:
+            return None
+        waiting = await info.context.loaders.waitlist_by_session_id.load(self.row.session_id)
+        return waiting.index(self.row.id) + 1 if self.row.id in waiting else None
 
     @strawberry.field(metadata=attached("beneficiary_obj"))
     def beneficiary(self, info: Info) -> Account:

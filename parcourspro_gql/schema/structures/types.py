@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from parcourspro_gql import models
-from parcourspro_gql.clock import clock
-from parcourspro_gql.domain import affiliation, naf, structures
+from parcourspro_gql.domain import affiliation, naf, structures, years
 from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, StructureStatus
@@ -68,7 +67,7 @@ class Structure(Node):
         description="Whether the structure holds Cap Métiers membership for the year (default: the current year)."
     )
     async def is_member(self, info: Info, year: int | None = None) -> bool:
-        wanted = year if year is not None else clock.now().year
+        wanted = year if year is not None else years.current_year()
         memberships = await info.context.loaders.memberships_by_structure_id.load(self.pk)
         return any(membership.year == wanted for membership in memberships)
 
