@@ -1,7 +1,8 @@
 """The session catalogue (Query.sessions) on 10,000 sessions of 2,000 trainings: statements per page and p50
-latency with each filter and with several combined, in-process through the ASGI app.
+latency with each filter and with several combined, in-process through the ASGI app; then the week-before
+reminders of a session of 1,000 accepted participants (T5): the scheduler's time and the e-mails written.
 
-    .venv/bin/python bench/sessions.py [--sessions 10000] [--requests 100] [--runs 3]
+    .venv/bin/python bench/sessions.py [--sessions 10000] [--requests 100] [--runs 3] [--participants 1000]
     PARCOURSPRO_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/EMPTY \
         .venv/bin/python bench/sessions.py
 """
@@ -12,6 +13,7 @@ import argparse
 import asyncio
 import statistics
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,11 +58,7 @@ CASES = {
 }
 
 
-async def build(db: Database, settings: object, sessions: int) -> str:
-    async def gql(*_: object, **__: object) -> dict:
-        return {}
-
-    world = World(db, AccessTokens(settings), gql)  # type: ignore[arg-type]
+async def build(world: World, db: Database, sessions: int) -> str:
     providers = [await world.structure(f"Organisme {n}") for n in range(20)]
     visitor = await world.person(providers[0], Role.PROVIDER)
     now = clock.now()
@@ -112,14 +110,111 @@ async def build(db: Database, settings: object, sessions: int) -> str:
     return visitor.token
 
 
+async def reminders(world: World, db: Database, participants: int) -> None:
+    """A session a week and a minute away with `participants` accepted people: one scheduler pass."""
+    from sqlalchemy import func, select
+
+    from parcourspro_gql.domain import reminders as rules
+    from parcourspro_gql.models import Account, OutboxMessage, Registration, RegistrationStatus
+    from parcourspro_gql.scheduler import Scheduler
+
+    provider = await world.structure("Organisme des rappels")
+    org = await world.structure("Structure des participants")
+    now = clock.now()
+    starts = now + timedelta(days=7, minutes=1)
+    async with db.transaction() as session:
+        training = Training(
+            title="Rappels",
+            description="d",
+            objectives="o",
+            content="",
+            assessment="",
+            format=TrainingFormat.FORMATION,
+            reserved_to_members=False,
+            duration_hours=7,
+            provider_structure_id=provider.pk,
+            search_text="rappels",
+            created_at=now,
+        )
+        session.add(training)
+        await session.flush()
+        item = TrainingSession(
+            training_id=training.id,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=7),
+            location="Pessac",
+            capacity=participants,
+            seats_taken=participants,
+            registration_opens_at=now - timedelta(days=30),
+            registration_closes_at=now + timedelta(days=1),
+            created_at=now,
+            contact="",
+        )
+        session.add(item)
+        await session.flush()
+        people = [
+            {
+                "email": f"rappel{n}@example.org",
+                "email_normalized": f"rappel{n}@example.org",
+                "password_hash": "unused",
+                "first_name": f"Prénom{n}",
+                "last_name": f"Nom{n}",
+                "email_verified_at": now,
+                "structure_id": org.pk,
+                "affiliation_status": "ACTIVE",
+                "created_at": now,
+            }
+            for n in range(participants)
+        ]
+        ids = (await session.execute(insert(Account).returning(Account.id), people)).scalars().all()
+        await session.execute(
+            insert(Registration),
+            [
+                {
+                    "beneficiary_id": pk,
+                    "session_id": item.id,
+                    "training_id": training.id,
+                    "structure_id": org.pk,
+                    "motivation": "m" * 20,
+                    "status": RegistrationStatus.ACCEPTED,
+                    "over_structure_cap": False,
+                    "requested_at": now,
+                    "updated_at": now,
+                }
+                for pk in ids
+            ],
+        )
+        await rules.schedule_for(session, item)
+    clock.advance(timedelta(minutes=2))
+    started = time.perf_counter()
+    report = await Scheduler(db).run_once()
+    elapsed = time.perf_counter() - started
+    async with db.read() as session:
+        written = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.template == "session_reminder")
+        )
+    print(
+        f"  reminders, {participants} participants: {elapsed:.2f} s for the scheduler pass "
+        f"({report.done} task(s)), {written} e-mails written to the outbox"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--participants", type=int, default=1000)
     args = parser.parse_args()
     settings, db = await bench_database("sessions")
-    token = await build(db, settings, args.sessions)
+
+    async def gql(*_: object, **__: object) -> dict:
+        return {}
+
+    world = World(db, AccessTokens(settings), gql)
+    token = await build(world, db, args.sessions)
     app = create_app(settings, db=db)
     today = clock.now().date()
     dates = {"from": str(today + timedelta(days=30)), "to": str(today + timedelta(days=60))}
@@ -132,6 +227,7 @@ async def main() -> None:
             p50 = statistics.median(run[1] for run in runs)
             p99 = statistics.median(run[2] for run in runs)
             print(f"  {name:26} {runs[0][0]:2d} statements/page  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+    await reminders(world, db, args.participants)
     await db.dispose()
 
 

@@ -68,6 +68,8 @@ class Settings:
     staggered_opening: bool = False
     # Sessions and quality (T5, Q1)
     evaluation_days: int = 60
+    # T5: days before a session's start at which accepted participants are reminded ("7,1": a week and a day).
+    reminder_days: str = "7,1"
     # G7': how long a seat offered to a waitlisted person is held for him (hours; decimals allowed).
     seat_offer_hours: float = 48.0
     # The scheduler (G7' deadlines, G9 closing, reminders): how often it looks for due tasks, and how long a
@@ -91,6 +93,13 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def reminder_day_list(self) -> tuple[int, ...]:
+        """PARCOURSPRO_REMINDER_DAYS as numbers of days, largest first (checked at load)."""
+        return tuple(
+            sorted({int(part) for part in self.reminder_days.split(",") if part.strip()}, reverse=True)
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -130,6 +139,7 @@ _FLOAT_FIELDS = {
 _POSITIVE_FIELDS = {"seat_offer_hours", "scheduler_interval_seconds", "scheduler_lease_seconds"}
 _BOOL_FIELDS = {"staggered_opening", "mail_dispatch", "fast_paths"}
 _STR_FIELDS = {
+    "reminder_days",
     "env",
     "database_url",
     "secret_key",
@@ -179,6 +189,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if settings.auth_cache_seconds < 0:
         raise ConfigError("PARCOURSPRO_AUTH_CACHE_SECONDS must be 0 or more")
     _check_time_limits(settings)
+    try:
+        days = settings.reminder_day_list
+    except ValueError as error:
+        raise ConfigError(
+            "PARCOURSPRO_REMINDER_DAYS must be whole numbers of days separated by commas"
+        ) from error
+    if any(not 1 <= day <= 60 for day in days):
+        raise ConfigError("PARCOURSPRO_REMINDER_DAYS must be days from 1 to 60")
     if bool(settings.oidc_issuer) != bool(settings.oidc_audience):
         raise ConfigError("PARCOURSPRO_OIDC_ISSUER and PARCOURSPRO_OIDC_AUDIENCE go together")
     if not settings.secret_key:

@@ -24,7 +24,7 @@ from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database, rows_changed
 
 # The domain modules that own a kind of task register its handler when imported.
-from parcourspro_gql.domain import registrations  # noqa: F401
+from parcourspro_gql.domain import registrations, reminders  # noqa: F401
 from parcourspro_gql.domain.scheduling import HANDLERS
 from parcourspro_gql.models import ScheduledTask
 

@@ -14,7 +14,7 @@ from sqlalchemy.sql import Select
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
-from parcourspro_gql.domain import audit, scheduling
+from parcourspro_gql.domain import audit, reminders, scheduling
 from parcourspro_gql.domain.base import get_or_refuse, require_manager
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.models import (
@@ -290,6 +290,7 @@ async def create_session(session: AsyncSession, viewer: Viewer, data: SessionDat
     session.add(item)
     await session.flush()
     await scheduling.schedule_session_start(session, item.id, item.starts_at)
+    await reminders.schedule_for(session, item)
     await audit.record(
         session,
         viewer,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database
-from parcourspro_gql.domain import attendance, audit, registrations, scheduling
+from parcourspro_gql.domain import attendance, audit, registrations, reminders, scheduling
 from parcourspro_gql.domain.base import get_or_refuse, required_reason
 from parcourspro_gql.domain.catalogue import (
     check_capacity,
@@ -156,6 +156,7 @@ async def _apply(
         setattr(item, name, value)
     if "starts_at" in wanted:  # G9: the closing of undecided requests follows the start
         await scheduling.schedule_session_start(session, item.id, item.starts_at)
+        await reminders.schedule_for(session, item)  # T5: reminders and the minimum check follow it too
     if wanted.get("capacity", 0) > before.get("capacity", item.capacity):
         # T3, G7': seats added are offered to the waiting list (the session row is locked: lock order step 2).
         await session.flush()
