@@ -13,10 +13,12 @@ from parcourspro_gql.loaders.catalogue import (
     SessionsByTrainingIdLoader,
     TrainingByIdLoader,
 )
+from parcourspro_gql.loaders.decisions import DecisionFactsByKeyLoader
 from parcourspro_gql.loaders.evaluations import (
     EvaluationByRegistrationIdLoader,
     EvaluationSummaryBySessionIdLoader,
 )
+from parcourspro_gql.loaders.reporting import ConventionsByStructureLoader
 from parcourspro_gql.loaders.structures import MembershipsByStructureIdLoader, StructureByIdLoader
 
 L = TypeVar("L")
@@ -53,6 +55,8 @@ class Loaders:
     favourite_training_ids_by_account_id = _Lazy(FavouriteTrainingIdsByAccountIdLoader)
     evaluation_by_registration_id = _Lazy(EvaluationByRegistrationIdLoader)
     evaluation_summary_by_session_id = _Lazy(EvaluationSummaryBySessionIdLoader)
+    decision_facts_by_key = _Lazy(DecisionFactsByKeyLoader)
+    conventions_by_structure = _Lazy(ConventionsByStructureLoader)
 
     def __init__(self, db: Database) -> None:
         self.db = db
