@@ -77,6 +77,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "pendingAffiliations":            ("U",      "F",         "F",      "ok/H",   "F",      "ok"),
     "managerDashboard":               ("U-",     "F-",        "F-",     "F-",     "F-",     "ok-"),
     "employerOverview":               ("U",      "F",         "ok/F",   "F",      "F",      "ok"),
+    "statistics":                     ("U",      "F",         "ok/F",   "F",      "F",      "ok"),
     # --- node(id), one row per Node type ---
     "node(Account)":                  ("N",      "N",         "ok/N",   "ok/N",   "N",      "ok"),
     "node(Structure)":                ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
@@ -152,7 +153,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
 # - me: null for a visitor, no error. structures, trainings, sessions: public lists; ok = the target
 #   structure (or a training or session it runs) is listed. providerSessions: a provider's own sessions only.
 #   pendingAffiliations: ok = a pending account of the target is listed.
-# - employerOverview: structureId = the target. node(Structure) PENDING: a request no manager decided yet.
+# - employerOverview, statistics: structureId = the target (statistics: ok = its registration is counted).
+# - node(Structure) PENDING: a request no manager decided yet.
 # - Account.registrations / Account.favourites: of another person of the target structure (favourites are
 #   the account's own only, managers included).
 # - verifyEmail, passwordReset: with a real link token of a fresh account, read in the outbox.
@@ -381,6 +383,15 @@ async def run_employer_overview(scene: Scene) -> str:
     await registration(scene, RegistrationStatus.PENDING_EMPLOYER)
     query = "query($id: ID) { employerOverview(structureId: $id) { pendingCount } }"
     return outcome(await scene.ask(query, {"id": scene.target.id}))
+
+
+async def run_statistics(scene: Scene) -> str:
+    await registration(scene, RegistrationStatus.PENDING_EMPLOYER)
+    query = "query($id: ID) { statistics(year: 2026, structureId: $id) { beneficiaries } }"
+    body = await scene.ask(query, {"id": scene.target.id})
+    if body.get("errors"):
+        return outcome(body)
+    return "ok" if body["data"]["statistics"] == {"beneficiaries": 1} else "hidden"
 
 
 # node(id)
@@ -791,6 +802,7 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "pendingAffiliations": run_pending_affiliations,
     "managerDashboard": run_manager_dashboard,
     "employerOverview": run_employer_overview,
+    "statistics": run_statistics,
     "node(Account)": run_node_account,
     "node(Structure)": run_node_structure,
     "node(Structure) PENDING": run_node_pending_structure,

@@ -18,7 +18,7 @@ from parcourspro_gql.loaders.evaluations import (
     EvaluationByRegistrationIdLoader,
     EvaluationSummaryBySessionIdLoader,
 )
-from parcourspro_gql.loaders.reporting import ConventionsByStructureLoader
+from parcourspro_gql.loaders.reporting import ConventionsByStructureLoader, StatisticsLoader
 from parcourspro_gql.loaders.structures import MembershipsByStructureIdLoader, StructureByIdLoader
 
 L = TypeVar("L")
@@ -57,6 +57,7 @@ class Loaders:
     evaluation_summary_by_session_id = _Lazy(EvaluationSummaryBySessionIdLoader)
     decision_facts_by_key = _Lazy(DecisionFactsByKeyLoader)
     conventions_by_structure = _Lazy(ConventionsByStructureLoader)
+    statistics = _Lazy(StatisticsLoader)
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
+from sqlalchemy.sql import Select
 
 from parcourspro_gql.loaders.base import Loader
-from parcourspro_gql.models import PARTICIPANT_STATUSES, Registration, Training, TrainingSession
+from parcourspro_gql.models import (
+    PARTICIPANT_STATUSES,
+    Registration,
+    RegistrationStatus,
+    Training,
+    TrainingSession,
+)
 
 
 @dataclass(frozen=True)
@@ -57,3 +65,80 @@ class ConventionsByStructureLoader(Loader[ConventionsKey, list[Convention]]):
                 rows = (await session.execute(statement)).all()
                 found.append([Convention(row.id, row.starts_at, row.title) for row in rows])
         return found
+
+
+@dataclass(frozen=True)
+class StatisticsKey:
+    """A Paris year as UTC bounds, and a structure (None: all of them)."""
+
+    start: datetime
+    end: datetime
+    structure_id: int | None = None
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    by_status: dict[RegistrationStatus, int]
+    sessions: int
+    seats_offered: int
+    seats_taken: int
+    attendance_rate: float | None
+    beneficiaries: int
+    structures: int
+
+
+class StatisticsLoader(Loader[StatisticsKey, YearFigures]):
+    """V5's figures of a year in three aggregate statements, whatever the number of registrations: counts by
+    status; people, structures, participants and mean attendance; sessions and their seats. A registration
+    belongs to the year of its session's start. With a structure, everything is about its people: the
+    sessions are those where they hold a registration, and the seats taken theirs."""
+
+    async def batch_load_fn(self, keys: Sequence[StatisticsKey]) -> list[YearFigures]:
+        async with self.db.read() as session:
+            return [await self._figures(session, key) for key in keys]
+
+    async def _figures(self, session: Any, key: StatisticsKey) -> YearFigures:
+        in_year = (TrainingSession.starts_at >= key.start, TrainingSession.starts_at < key.end)
+        of_structure = () if key.structure_id is None else (Registration.structure_id == key.structure_id,)
+
+        def registrations(*columns: Any) -> Select[Any]:
+            return (
+                select(*columns)
+                .select_from(Registration)
+                .join(TrainingSession, TrainingSession.id == Registration.session_id)
+                .where(*in_year, *of_structure)
+            )
+
+        statuses = await session.execute(
+            registrations(Registration.status, func.count()).group_by(Registration.status)
+        )
+        by_status = dict.fromkeys(RegistrationStatus, 0)
+        for status, count in statuses.all():
+            by_status[status] = count
+        people = (
+            await session.execute(
+                registrations(
+                    func.count(distinct(Registration.beneficiary_id)),
+                    func.count(distinct(Registration.structure_id)),
+                    func.count().filter(Registration.status.in_(PARTICIPANT_STATUSES)),
+                    func.avg(Registration.attendance_rate),
+                )
+            )
+        ).one()
+        sessions = select(func.count(), func.coalesce(func.sum(TrainingSession.capacity), 0)).where(*in_year)
+        if key.structure_id is not None:
+            sessions = sessions.where(
+                TrainingSession.id.in_(
+                    select(Registration.session_id).where(Registration.structure_id == key.structure_id)
+                )
+            )
+        session_count, seats = (await session.execute(sessions)).one()
+        return YearFigures(
+            by_status=by_status,
+            sessions=int(session_count),
+            seats_offered=int(seats),
+            seats_taken=int(people[2]),
+            attendance_rate=None if people[3] is None else float(people[3]),
+            beneficiaries=int(people[0]),
+            structures=int(people[1]),
+        )

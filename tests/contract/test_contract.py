@@ -29,7 +29,6 @@ PENDING: set[str] = {
     "Field Mutation.notificationsMarkRead was removed.",
     "Field Mutation.seatOfferAccept was removed.",
     "Field Mutation.seatOfferDecline was removed.",
-    "Field Query.statistics was removed.",
     "Field Registration.seatOffer was removed.",
     "Field Registration.waitlistPosition was removed.",
     "Field TrainingSession.secondPhaseOpensAt was removed.",
@@ -42,8 +41,6 @@ PENDING: set[str] = {
     "NotificationsMarkReadInput was removed.",
     "Quota was removed.",
     "SeatOffer was removed.",
-    "Statistics was removed.",
-    "StatusCount was removed.",
     "Subscription was removed.",
 }
 
