@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
-from parcourspro_gql.models import Role
+from parcourspro_gql.models import RegistrationStatus, Role
 
 PARIS = ZoneInfo("Europe/Paris")
 # The programme started in 2010; a year beyond the next one has nothing to count yet.
@@ -61,3 +61,120 @@ def inert(value: str) -> str:
     """A text cell that no spreadsheet runs: names and reasons are typed by anyone (V5), so one that starts like
     a formula gets a leading apostrophe."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+# The export's columns, in French: who, where, what, when, the decisions with their dates, deciders and reasons,
+# and attendance (V5).
+HEADERS = (
+    "Nom",
+    "Prénom",
+    "Courriel",
+    "Structure",
+    "SIRET",
+    "Formation",
+    "Début de la session",
+    "Fin de la session",
+    "Lieu",
+    "Statut",
+    "Demandée le",
+    "Décision de l'employeur le",
+    "Décision de l'employeur par",
+    "Motif de l'employeur",
+    "Décision de l'organisme le",
+    "Décision de l'organisme par",
+    "Motif de l'organisme",
+    "Annulée le",
+    "Annulée par",
+    "Motif de l'annulation",
+    "Demi-journées suivies",
+    "Demi-journées de la session",
+    "Taux de présence",
+)
+STATUS_LABELS = {
+    RegistrationStatus.PENDING_EMPLOYER: "En attente de l'employeur",
+    RegistrationStatus.REFUSED_BY_EMPLOYER: "Refusée par l'employeur",
+    RegistrationStatus.PENDING_PROVIDER: "En attente de l'organisme",
+    RegistrationStatus.WAITLISTED: "En liste d'attente",
+    RegistrationStatus.ACCEPTED: "Acceptée",
+    RegistrationStatus.REJECTED_BY_PROVIDER: "Non retenue par l'organisme",
+    RegistrationStatus.CANCELLED: "Annulée",
+    RegistrationStatus.ATTENDED: "Présent",
+    RegistrationStatus.ABSENT: "Absent",
+}
+# A cell: text (made inert), a moment in Paris time (naive, as spreadsheets know no zones), a number, or empty.
+Cell = str | datetime | int | float | None
+
+
+@dataclass(frozen=True)
+class ExportLine:
+    """One registration as the export reads it (the columns of loaders.reporting.export_rows)."""
+
+    last_name: str
+    first_name: str
+    email: str
+    structure_name: str
+    siret: str
+    training_title: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    half_days: int | None
+    status: RegistrationStatus
+    requested_at: datetime
+    employer_decision_at: datetime | None
+    employer_decision_comment: str | None
+    provider_decision_at: datetime | None
+    provider_decision_comment: str | None
+    cancelled_at: datetime | None
+    cancellation_reason: str | None
+    half_days_attended: int | None
+    attendance_rate: float | None
+    employer_decision_first_name: str | None
+    employer_decision_last_name: str | None
+    provider_decision_first_name: str | None
+    provider_decision_last_name: str | None
+    cancelled_first_name: str | None
+    cancelled_last_name: str | None
+
+
+def _paris(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(PARIS).replace(tzinfo=None)
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else inert(value)
+
+
+def _name(first_name: str | None, last_name: str | None) -> str | None:
+    if first_name is None and last_name is None:
+        return None
+    return inert(f"{first_name or ''} {last_name or ''}".strip())
+
+
+def cells(line: ExportLine) -> list[Cell]:
+    """The export's row of one registration, in the order of HEADERS; every text cell inert."""
+    return [
+        _text(line.last_name),
+        _text(line.first_name),
+        _text(line.email),
+        _text(line.structure_name),
+        _text(line.siret),
+        _text(line.training_title),
+        _paris(line.starts_at),
+        _paris(line.ends_at),
+        _text(line.location),
+        STATUS_LABELS.get(line.status, line.status.value),
+        _paris(line.requested_at),
+        _paris(line.employer_decision_at),
+        _name(line.employer_decision_first_name, line.employer_decision_last_name),
+        _text(line.employer_decision_comment),
+        _paris(line.provider_decision_at),
+        _name(line.provider_decision_first_name, line.provider_decision_last_name),
+        _text(line.provider_decision_comment),
+        _paris(line.cancelled_at),
+        _name(line.cancelled_first_name, line.cancelled_last_name),
+        _text(line.cancellation_reason),
+        line.half_days_attended,
+        line.half_days,
+        line.attendance_rate,
+    ]

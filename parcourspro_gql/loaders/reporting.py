@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Row, distinct, func, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
+from parcourspro_gql.db import Database
 from parcourspro_gql.loaders.base import Loader
 from parcourspro_gql.models import (
     PARTICIPANT_STATUSES,
+    Account,
     Registration,
     RegistrationStatus,
+    Structure,
     Training,
     TrainingSession,
 )
@@ -142,3 +146,87 @@ class StatisticsLoader(Loader[StatisticsKey, YearFigures]):
             beneficiaries=int(people[0]),
             structures=int(people[1]),
         )
+
+
+# Registrations per statement of an export: about 1 MB of rows in memory at a time.
+EXPORT_BATCH = 2000
+_DECIDERS = {
+    slot: aliased(Account, name=f"{slot}_by")
+    for slot in ("employer_decision", "provider_decision", "cancelled")
+}
+
+
+def _export_statement(session_ids: Sequence[int], structure_id: int | None) -> Select[Any]:
+    person = Account
+    columns: list[Any] = [
+        person.last_name,
+        person.first_name,
+        person.email,
+        Structure.name.label("structure_name"),
+        Structure.siret,
+        Training.title.label("training_title"),
+        TrainingSession.starts_at,
+        TrainingSession.ends_at,
+        TrainingSession.location,
+        TrainingSession.half_days,
+        Registration.status,
+        Registration.requested_at,
+        Registration.employer_decision_at,
+        Registration.employer_decision_comment,
+        Registration.provider_decision_at,
+        Registration.provider_decision_comment,
+        Registration.cancelled_at,
+        Registration.cancellation_reason,
+        Registration.half_days_attended,
+        Registration.attendance_rate,
+    ]
+    for slot, alias in _DECIDERS.items():
+        columns += [alias.first_name.label(f"{slot}_first_name"), alias.last_name.label(f"{slot}_last_name")]
+    statement = (
+        select(*columns)
+        .select_from(Registration)
+        .join(TrainingSession, TrainingSession.id == Registration.session_id)
+        .join(Training, Training.id == Registration.training_id)
+        .join(person, person.id == Registration.beneficiary_id)
+        .join(Structure, Structure.id == Registration.structure_id)
+    )
+    for slot, alias in _DECIDERS.items():
+        statement = statement.outerjoin(alias, alias.id == getattr(Registration, f"{slot}_by_id"))
+    statement = statement.where(Registration.session_id.in_(session_ids))
+    if structure_id is not None:
+        statement = statement.where(Registration.structure_id == structure_id)
+    return statement.order_by(
+        TrainingSession.starts_at, TrainingSession.id, person.last_name, person.first_name, Registration.id
+    )
+
+
+async def export_rows(
+    db: Database, key: StatisticsKey, batch: int | None = None
+) -> AsyncIterator[list[Row[Any]]]:
+    """The registrations of a year (of one structure, if the key names one), one row each with the person, his
+    structure, the training and session, the decisions (their deciders' names) and attendance, ordered by
+    session start then person; in batches of about `batch` rows, each read in its own short statement so that
+    a slow download holds no connection and no transaction. Only the year's session ids and counts are kept
+    between batches."""
+    batch = batch or EXPORT_BATCH
+    sessions = (
+        select(TrainingSession.id, func.count(Registration.id))
+        .join(Registration, Registration.session_id == TrainingSession.id)
+        .where(TrainingSession.starts_at >= key.start, TrainingSession.starts_at < key.end)
+        .group_by(TrainingSession.id, TrainingSession.starts_at)
+        .order_by(TrainingSession.starts_at, TrainingSession.id)
+    )
+    if key.structure_id is not None:
+        sessions = sessions.where(Registration.structure_id == key.structure_id)
+    async with db.read() as session:
+        counts = (await session.execute(sessions)).all()
+    chunk: list[int] = []
+    size = 0
+    for index, (session_id, count) in enumerate(counts):
+        chunk.append(session_id)
+        size += count
+        if size >= batch or index == len(counts) - 1:
+            async with db.read() as session:
+                rows = (await session.execute(_export_statement(chunk, key.structure_id))).all()
+            yield list(rows)
+            chunk, size = [], 0

@@ -79,7 +79,9 @@ class YearWorld:
         await self.add("a2", self.member, self.december, S.REFUSED_BY_EMPLOYER, reason=HOSTILE)
         await self.add("a3", self.member, self.summer, S.ATTENDED, attended=(2, 1.0))
         await self.add("a4", self.member, self.summer, S.ABSENT, attended=(0, 0.0))
-        await self.add("b1", self.other, self.december, S.CANCELLED, cancel="Empêchement : -5 jours de congé")
+        await self.add(
+            "b1", self.other, self.december, S.CANCELLED, cancel="-5 jours de congés restants : empêchement"
+        )
         await self.add("b2", self.other, self.summer, S.ATTENDED, attended=(1, 0.5))
         await self.add("b3", self.other, self.december, S.PENDING_EMPLOYER)
         await self.add("a1", self.member, self.new_year, S.ACCEPTED)
