@@ -16,6 +16,7 @@ from parcourspro_gql.loaders.base import Loader
 from parcourspro_gql.models import (
     PARTICIPANT_STATUSES,
     Account,
+    Evaluation,
     Registration,
     RegistrationStatus,
     Structure,
@@ -87,13 +88,15 @@ class YearFigures:
     seats_offered: int
     seats_taken: int
     attendance_rate: float | None
+    average_rating: float | None
     beneficiaries: int
     structures: int
 
 
 class StatisticsLoader(Loader[StatisticsKey, YearFigures]):
     """V5's figures of a year in three aggregate statements, whatever the number of registrations: counts by
-    status; people, structures, participants and mean attendance; sessions and their seats. A registration
+    status; people, structures, participants, mean attendance and mean evaluation rating; sessions (not cancelled)
+    and their seats. A registration
     belongs to the year of its session's start. With a structure, everything is about its people: the
     sessions are those where they hold a registration, and the seats taken theirs."""
 
@@ -126,10 +129,14 @@ class StatisticsLoader(Loader[StatisticsKey, YearFigures]):
                     func.count(distinct(Registration.structure_id)),
                     func.count().filter(Registration.status.in_(PARTICIPANT_STATUSES)),
                     func.avg(Registration.attendance_rate),
-                )
+                    func.avg(Evaluation.rating),
+                ).outerjoin(Evaluation, Evaluation.registration_id == Registration.id)
             )
         ).one()
-        sessions = select(func.count(), func.coalesce(func.sum(TrainingSession.capacity), 0)).where(*in_year)
+        # A cancelled session (T4) offered no seats: it is not one of the year's sessions.
+        sessions = select(func.count(), func.coalesce(func.sum(TrainingSession.capacity), 0)).where(
+            *in_year, TrainingSession.cancelled_at.is_(None)
+        )
         if key.structure_id is not None:
             sessions = sessions.where(
                 TrainingSession.id.in_(
@@ -143,6 +150,7 @@ class StatisticsLoader(Loader[StatisticsKey, YearFigures]):
             seats_offered=int(seats),
             seats_taken=int(people[2]),
             attendance_rate=None if people[3] is None else float(people[3]),
+            average_rating=None if people[4] is None else float(people[4]),
             beneficiaries=int(people[0]),
             structures=int(people[1]),
         )

@@ -40,9 +40,9 @@ async def test_a_manager_reads_the_figures_of_a_year_for_all_structures_and_for_
         "ATTENDED": 2,
         "ABSENT": 1,
     }
-    # Two sessions start in 2026 in Paris (the 1 January one and the 2025 one do not), 15 seats, 4 taken
-    # (accepted, attended, absent); attendance recorded for 1.0, 0.0 and 0.5; seven people of two structures
-    # (the colleague without a registration is not one of them).
+    # Two sessions start in 2026 in Paris (the 1 January one and the 2025 one do not; the cancelled one offered
+    # nothing), 15 seats, 4 taken (accepted, attended, absent); attendance recorded for 1.0, 0.0 and 0.5; rated
+    # 5 and 2; seven people of two structures (the colleague without a registration is not one of them).
     assert figures == {
         "year": 2026,
         "sessions": 2,
@@ -50,7 +50,7 @@ async def test_a_manager_reads_the_figures_of_a_year_for_all_structures_and_for_
         "seatsTaken": 4,
         "fillRate": pytest.approx(4 / 15),
         "attendanceRate": pytest.approx(0.5),
-        "averageRating": None,
+        "averageRating": pytest.approx(3.5),
         "beneficiaries": 7,
         "structures": 2,
     }
@@ -63,7 +63,7 @@ async def test_a_manager_reads_the_figures_of_a_year_for_all_structures_and_for_
         "seatsTaken": 3,
         "fillRate": pytest.approx(0.2),
         "attendanceRate": pytest.approx(0.5),
-        "averageRating": None,
+        "averageRating": 5.0,
         "beneficiaries": 4,
         "structures": 1,
     }
@@ -74,7 +74,7 @@ async def test_a_manager_reads_the_figures_of_a_year_for_all_structures_and_for_
     new_year = await statistics(world, year.manager, 2027)
     assert by_status(new_year) == {"ACCEPTED": 1}
     assert (new_year["sessions"], new_year["seatsOffered"], new_year["fillRate"]) == (1, 10, 0.1)
-    assert new_year["attendanceRate"] is None
+    assert (new_year["attendanceRate"], new_year["averageRating"]) == (None, None)
     last_year = await statistics(world, year.manager, 2025)
     assert (last_year["sessions"], last_year["beneficiaries"], last_year["attendanceRate"]) == (1, 1, 1.0)
     empty = await statistics(world, year.manager, 2024)

@@ -24,7 +24,7 @@ class Statistics:
     registrations_by_status: list[StatusCount] = strawberry.field(
         description="Every status, in the order of the life cycle, zeros included."
     )
-    sessions: int = strawberry.field(description="Sessions that start in the year.")
+    sessions: int = strawberry.field(description="Sessions that start in the year, cancelled ones excepted.")
     seats_offered: int = strawberry.field(description="Their capacity.")
     seats_taken: int = strawberry.field(description="Registrations accepted, attended or absent.")
     fill_rate: float | None = strawberry.field(
@@ -34,7 +34,7 @@ class Statistics:
         description="Mean attendance rate of the recorded sessions."
     )
     average_rating: float | None = strawberry.field(
-        description="Mean evaluation rating (1 to 5) of the year's sessions; null until evaluations exist."
+        description="Mean evaluation rating (1 to 5) given by the year's participants; null without evaluations."
     )
     beneficiaries: int = strawberry.field(description="Distinct people with a registration in the year.")
     structures: int = strawberry.field(description="Distinct structures of those people.")
@@ -51,7 +51,7 @@ class Statistics:
             seats_taken=figures.seats_taken,
             fill_rate=figures.seats_taken / figures.seats_offered if figures.seats_offered else None,
             attendance_rate=figures.attendance_rate,
-            average_rating=None,
+            average_rating=figures.average_rating,
             beneficiaries=figures.beneficiaries,
             structures=figures.structures,
         )
