@@ -315,8 +315,13 @@ async def main() -> None:
     parser.add_argument("--registrations", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--exports", default="csv,xlsx", help="the formats to measure, comma-separated")
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        help="measure again the world that an earlier run built (its folder: secret key, SQLite file), migrated",
+    )
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="pp-bench-reporting-"))
+    folder = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="pp-bench-reporting-"))
     os.environ.setdefault("PARCOURSPRO_DATABASE_URL", f"sqlite+aiosqlite:///{folder}/bench.db")
     os.environ.update(
         {
@@ -330,10 +335,15 @@ async def main() -> None:
     await upgrade(db.engine)
     year = datetime.now(UTC).year
     started = time.perf_counter()
-    manager, structure_pk = await build(db, args.registrations, year)
+    if args.reuse:
+        manager, structure_pk = args.registrations // PER_PERSON + 1, 1
+    else:
+        manager, structure_pk = await build(db, args.registrations, year)
     await db.dispose()
     built = time.perf_counter() - started
-    print(f"database: {db.dialect}; {args.registrations:,} registrations of {year} built in {built:.0f} s")
+    print(
+        f"database: {db.dialect}; {args.registrations:,} registrations of {year} built in {built:.0f} s ({folder})"
+    )
     headers = {"Authorization": f"Bearer {AccessTokens(settings).issue(manager)}"}
     structure = global_id("Structure", structure_pk)
     env = dict(os.environ)
