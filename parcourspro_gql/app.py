@@ -42,6 +42,7 @@ from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
 from parcourspro_gql.engine.rows import ROW_SHORTCUT
 from parcourspro_gql.events import broker
 from parcourspro_gql.events.listener import ensure_listening, stop_listening
+from parcourspro_gql.exports import export_routes
 from parcourspro_gql.live import LiveHandler, bearer_of
 from parcourspro_gql.loaders import Loaders
 from parcourspro_gql.logs import configure_logging, request_id_var
@@ -377,11 +378,14 @@ def create_app(
             if db is None:
                 await database.dispose()
 
+    registrations_csv, registrations_xlsx = export_routes(database, graphql.authenticate)
     routes: list[Any] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
         Route("/documents/{token}", document, methods=["GET"]),
+        Route("/exports/registrations.csv", registrations_csv, methods=["GET"]),
+        Route("/exports/registrations.xlsx", registrations_xlsx, methods=["GET"]),
     ]
     if not settings.is_production:
         routes.append(Mount("/static", StaticFiles(packages=[("parcourspro_gql", "static")]), name="static"))

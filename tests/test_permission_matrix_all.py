@@ -64,6 +64,7 @@ CODES = {
     "H": "hidden",
     "A": "ALREADY_AFFILIATED",
     "NA": "NOT_AFFILIATED",
+    "B": "actor only",
 }
 
 # fmt: off
@@ -79,11 +80,12 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "pendingAffiliations":            ("U",      "F",         "F",      "ok/H",   "F",      "ok"),
     "managerDashboard":               ("U-",     "F-",        "F-",     "F-",     "F-",     "ok-"),
     "employerOverview":               ("U",      "F",         "ok/F",   "F",      "F",      "ok"),
+    "statistics":                     ("U",      "F",         "ok/F",   "F",      "F",      "ok"),
     # --- node(id), one row per Node type ---
     "node(Account)":                  ("N",      "N",         "ok/N",   "ok/N",   "N",      "ok"),
     "node(Structure)":                ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
     "node(Structure) PENDING":        ("N-",     "N-",        "N-",     "N-",     "N-",     "ok-"),
-    "node(StructureChange)":          ("N",      "N",         "ok/N",   "ok/N",   "N",      "ok"),
+    "node(StructureChange)":          ("N",      "N",         "N",      "ok/N",   "N",      "ok"),
     "node(Training)":                 ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
     "node(TrainingSession)":          ("ok",     "ok",        "ok",     "ok",     "ok",     "ok"),
     "node(Registration)":             ("N",      "N",         "ok/N",   "N",      "ok/N",   "ok"),
@@ -99,6 +101,12 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "Registration.evaluation":        ("N",      "N",         "N",      "N",      "ok/N",   "ok"),
     "Account.notifications":          ("N",      "N",         "F/N",    "F/N",    "N",      "F"),
     "Account.unreadNotificationCount": ("N",     "N",         "F/N",    "F/N",    "N",      "F"),
+    "Structure.conventions":          ("U",      "F",         "ok/F",   "ok/F",   "F",      "ok"),
+    "Structure.changes":              ("U",      "F",         "F",      "ok/F",   "F",      "ok"),
+    # --- V1: a decision's account (by) for managers and the decider's structure, its actor for the others ---
+    "Decision.by(employer)":          ("N",      "N",         "ok/N",   "N",      "ok/N",   "ok"),
+    "Decision.by(manager)":           ("N",      "N",         "B/N",    "N",      "B/N",    "ok"),
+    "Decision.by(provider)":          ("N",      "N",         "B/N",    "N",      "N",      "ok"),
     # --- Mutation: accounts and authentication ---
     "signUp":                         ("ok-",    "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
     "verifyEmail":                    ("ok-",    "ok-",       "ok-",    "ok-",    "ok-",    "ok-"),
@@ -115,6 +123,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "structureRequest":               ("U-",     "A-",        "A-",     "A-",     "A-",     "ok-"),
     "structureValidate":              ("U-",     "F-",        "F-",     "F-",     "F-",     "ok-"),
     "structureReject":                ("U-",     "F-",        "F-",     "F-",     "F-",     "ok-"),
+    "structureUpdate":                ("U",      "F",         "F",      "F",      "F",      "ok"),
     "structureChangePropose":         ("U",      "F",         "F",      "ok/F",   "F",      "F"),
     "structureChangeApprove":         ("U",      "F",         "F",      "F",      "F",      "ok"),
     "structureChangeReject":          ("U",      "F",         "F",      "F",      "F",      "ok"),
@@ -159,7 +168,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
 # - me: null for a visitor, no error. structures, trainings, sessions: public lists; ok = the target
 #   structure (or a training or session it runs) is listed. providerSessions: a provider's own sessions only.
 #   pendingAffiliations: ok = a pending account of the target is listed.
-# - employerOverview: structureId = the target. node(Structure) PENDING: a request no manager decided yet.
+# - employerOverview, statistics: structureId = the target (statistics: ok = its registration is counted).
+# - node(Structure) PENDING: a request no manager decided yet.
 # - Account.registrations / Account.favourites: of another person of the target structure (favourites are
 #   the account's own only, managers included).
 # - verifyEmail, passwordReset: with a real link token of a fresh account, read in the outbox.
@@ -168,6 +178,12 @@ MATRIX: dict[str, tuple[str, ...]] = {
 #   managers included. Account.notifications / unreadNotificationCount: of another person of the target.
 #   verificationEmailResend: the caller's own address is made unconfirmed first (else INVALID_INPUT).
 # - structureRequest, affiliationRequest: every persona but the manager already belongs to a structure (A).
+# - Structure.conventions: ok = the convention of an accepted person of the target is listed.
+# - Decision.by(X): a registration of a person of the target, accepted, whose decision X took: employer = an
+#   employer of the target validated it (the target runs the training); manager = a manager validated it in the
+#   employer's place; provider = a provider of a third structure, which runs the training, selected it. ok = the
+#   caller reads `by` (and `actor`), B = `by` is null and `actor` answers, N = the registration is invisible.
+# - structureUpdate: a manager renames the target, with a reason.
 # - structureChangePropose: a referent of the structure proposes, managers only decide (approve/reject).
 # - roleGrant(X) / roleRevoke(X): to / from an active account of the target structure.
 # - trainingCreate: providerStructureId = the target; T1: managers create trainings, providers only sessions.
@@ -390,6 +406,15 @@ async def run_employer_overview(scene: Scene) -> str:
     return outcome(await scene.ask(query, {"id": scene.target.id}))
 
 
+async def run_statistics(scene: Scene) -> str:
+    await registration(scene, RegistrationStatus.PENDING_EMPLOYER)
+    query = "query($id: ID) { statistics(year: 2026, structureId: $id) { beneficiaries } }"
+    body = await scene.ask(query, {"id": scene.target.id})
+    if body.get("errors"):
+        return outcome(body)
+    return "ok" if body["data"]["statistics"] == {"beneficiaries": 1} else "hidden"
+
+
 # node(id)
 
 
@@ -403,6 +428,64 @@ async def run_node_structure(scene: Scene) -> str:
 
 async def run_node_pending_structure(scene: Scene) -> str:
     return await node(scene, (await scene.world.structure(status=StructureStatus.PENDING)).id)
+
+
+async def run_structure_conventions(scene: Scene) -> str:
+    await registration(scene, RegistrationStatus.ACCEPTED)
+    query = "query($id: ID!) { node(id: $id) { ... on Structure { conventions { kind } } } }"
+    body = await scene.ask(query, {"id": scene.target.id})
+    if body.get("errors"):
+        return outcome(body)
+    return "ok" if body["data"]["node"]["conventions"] == [{"kind": "CONVENTION"}] else "hidden"
+
+
+async def run_structure_changes(scene: Scene) -> str:
+    wanted = await change(scene)
+    query = "query($id: ID!) { node(id: $id) { ... on Structure { changes { edges { node { id } } } } } }"
+    body = await scene.ask(query, {"id": scene.target.id})
+    if body.get("errors"):
+        return outcome(body)
+    edges = body["data"]["node"]["changes"]["edges"]
+    return "ok" if [edge["node"]["id"] for edge in edges] == [wanted] else "hidden"
+
+
+DECISIONS = """
+query($id: ID!) { node(id: $id) { ... on Registration {
+  employerDecision { by { id } actor { role } } providerDecision { by { id } actor { role } }
+} } }
+"""
+
+
+def decision_by(decider: str) -> Callable[[Scene], Awaitable[str]]:
+    """V1: what the caller reads of the decision that `decider` took on a registration of the target."""
+
+    async def run(scene: Scene) -> str:
+        world, place = scene.world, None
+        if decider == "provider":
+            third = await world.structure("Organisme tiers")
+            who = await world.person(third, Role.PROVIDER)
+            place = await training_session(world, third)
+        elif decider == "manager":
+            who = await world.manager()
+        else:
+            who = await world.person(scene.target, Role.EMPLOYER)
+        registration_id = await registration(scene, RegistrationStatus.ACCEPTED, place)
+        slot = "provider_decision" if decider == "provider" else "employer_decision"
+        async with world.db.transaction() as session:
+            await session.execute(
+                update(Registration)
+                .where(Registration.id == from_global_id(registration_id)[1])
+                .values({f"{slot}_by_id": who.pk, f"{slot}_at": app_clock.now()})
+            )
+        body = await scene.ask(DECISIONS, {"id": registration_id})
+        if body.get("errors") or body["data"]["node"] is None:
+            return outcome(body)
+        seen = body["data"]["node"]["providerDecision" if decider == "provider" else "employerDecision"]
+        expected_role = {"provider": "PROVIDER", "manager": "MANAGER", "employer": "EMPLOYER"}[decider]
+        assert seen["actor"] == {"role": expected_role}, seen
+        return "ok" if seen["by"] == {"id": who.id} else "actor only"
+
+    return run
 
 
 async def run_node_structure_change(scene: Scene) -> str:
@@ -588,6 +671,11 @@ async def run_structure_reject(scene: Scene) -> str:
     org = await scene.world.structure(status=StructureStatus.PENDING)
     value = {"structureId": org.id, "reason": "Structure inconnue"}
     return await mutation(scene, "structureReject", "StructureDecisionInput", value)
+
+
+async def run_structure_update(scene: Scene) -> str:
+    value = {"structureId": scene.target.id, "name": "Nom corrigé", "reason": "Faute de frappe"}
+    return await mutation(scene, "structureUpdate", "StructureUpdateInput", value)
 
 
 async def run_change_propose(scene: Scene) -> str:
@@ -834,6 +922,7 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "pendingAffiliations": run_pending_affiliations,
     "managerDashboard": run_manager_dashboard,
     "employerOverview": run_employer_overview,
+    "statistics": run_statistics,
     "node(Account)": run_node_account,
     "node(Structure)": run_node_structure,
     "node(Structure) PENDING": run_node_pending_structure,
@@ -854,6 +943,11 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "node(Notification) other": run_node_notification_other,
     "notificationsMarkRead": run_mark_read,
     "notificationsMarkRead other": run_mark_read_other,
+    "Structure.conventions": run_structure_conventions,
+    "Structure.changes": run_structure_changes,
+    "Decision.by(employer)": decision_by("employer"),
+    "Decision.by(manager)": decision_by("manager"),
+    "Decision.by(provider)": decision_by("provider"),
     "signUp": run_sign_up,
     "verifyEmail": run_verify_email,
     "verificationEmailResend": run_verification_email_resend,
@@ -868,6 +962,7 @@ RUNNERS: dict[str, Callable[[Scene], Awaitable[str]]] = {
     "structureRequest": run_structure_request,
     "structureValidate": run_structure_validate,
     "structureReject": run_structure_reject,
+    "structureUpdate": run_structure_update,
     "structureChangePropose": run_change_propose,
     "structureChangeApprove": run_change_approve,
     "structureChangeReject": run_change_reject,

@@ -144,6 +144,17 @@ def may_download(
     return viewer.account_id in set(people) or (structure_id is not None and _is_party(viewer, structure_id))
 
 
+def may_list_conventions(viewer: Viewer, structure_id: int) -> bool:
+    """V2: Structure.conventions for the structure's referents and employers, and managers (who may download
+    each of them, D5)."""
+    return viewer.is_manager or _is_party(viewer, structure_id)
+
+
+def convention(session_id: int, structure_id: int) -> DocumentRef:
+    """D1: the convention of a session with one structure."""
+    return DocumentRef(DocumentKind.CONVENTION, session_id, structure_id=structure_id)
+
+
 def documents_of(viewer: Viewer, registration: Registration, provider_structure_id: int) -> list[DocumentRef]:
     """Registration.documents: what exists for this registration and the caller may download."""
     if registration.status not in ISSUED:

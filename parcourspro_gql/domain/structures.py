@@ -570,3 +570,100 @@ async def reject_change(
 
 def pending_changes() -> Select[Any]:
     return select(StructureChange).where(StructureChange.status == StructureStatus.PENDING)
+
+
+def can_see_changes(viewer: Viewer, structure_id: int) -> bool:
+    """V3: a structure's change proposals are for its referents and the managers only."""
+    if viewer.is_manager:
+        return True
+    return viewer.active_structure_id == structure_id and viewer.has_role(Role.REFERENT)
+
+
+def changes_of(structure_id: int) -> Select[Any]:
+    """Structure.changes: every proposal of one structure, whatever its state (ordered by the caller)."""
+    return select(StructureChange).where(StructureChange.structure_id == structure_id)
+
+
+async def _active_referents(session: AsyncSession, structure_id: int) -> list[Account]:
+    return list(
+        await session.scalars(
+            select(Account)
+            .join(AccountRole, AccountRole.account_id == Account.id)
+            .where(
+                Account.structure_id == structure_id,
+                Account.affiliation_status == AffiliationStatus.ACTIVE,
+                Account.disabled_at.is_(None),
+                AccountRole.role == Role.REFERENT,
+            )
+            .order_by(Account.id)
+        )
+    )
+
+
+async def update_structure(
+    session: AsyncSession, viewer: Viewer, structure_id: int, data: ChangeData, reason: str | None
+) -> Structure:
+    """V4: a manager corrects a structure's name, address or APE code directly (never its SIRET), with a reason
+    that its referents receive. A rejected request is not corrected: it no longer exists for anyone."""
+    require_manager(viewer)
+    reason = required_reason(reason, "de la correction")
+    structure = await get_or_refuse(
+        session, Structure, structure_id, "structureId", "Structure introuvable.", for_update=True
+    )
+    if structure.status is StructureStatus.REJECTED:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, "Cette demande de structure a été rejetée.", "structureId"
+        )
+    name = _text(data.name, "name", 200, 2) if data.name is not None else structure.name
+    ape_code = check_ape(data.ape_code) if data.ape_code is not None else structure.ape_code
+    address = (
+        check_address(data.address)
+        if data.address is not None
+        else AddressData(structure.street, structure.postal_code, structure.city)
+    )
+    before = {
+        "name": structure.name,
+        "ape_code": structure.ape_code,
+        "address": f"{structure.street}, {structure.postal_code} {structure.city}",
+    }
+    after = {
+        "name": name,
+        "ape_code": ape_code,
+        "address": f"{address.street}, {address.postal_code} {address.city}",
+    }
+    changed = [field for field in before if before[field] != after[field]]
+    if not changed:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Aucune modification par rapport aux données actuelles.")
+    structure.name, structure.ape_code = name, ape_code
+    structure.street, structure.postal_code, structure.city = (
+        address.street,
+        address.postal_code,
+        address.city,
+    )
+    structure.search_text = search_text(structure.name, structure.siret, structure.city)
+    await index_terms(session, [structure])
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Structure",
+        entity_id=structure.id,
+        action="structure.update",
+        reason=reason,
+        actor_role=Role.MANAGER.value,
+        data={field: {"from": before[field], "to": after[field]} for field in changed},
+    )
+    labels = {"name": "Nom", "ape_code": "Code APE", "address": "Adresse"}
+    lines = [(labels[field], before[field], after[field]) for field in changed]
+    for referent in await _active_referents(session, structure.id):
+        await enqueue(
+            session,
+            to=referent.email,
+            template="structure_updated",
+            context={
+                "first_name": referent.first_name,
+                "structure_name": structure.name,
+                "changes": lines,
+                "reason": reason,
+            },
+        )
+    return structure

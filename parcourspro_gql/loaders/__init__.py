@@ -20,10 +20,12 @@ from parcourspro_gql.loaders.catalogue import (
     TrainingByIdLoader,
     WaitlistBySessionIdLoader,
 )
+from parcourspro_gql.loaders.decisions import DecisionFactsByKeyLoader
 from parcourspro_gql.loaders.evaluations import (
     EvaluationByRegistrationIdLoader,
     EvaluationSummaryBySessionIdLoader,
 )
+from parcourspro_gql.loaders.reporting import ConventionsByStructureLoader, StatisticsLoader
 from parcourspro_gql.loaders.structures import MembershipsByStructureIdLoader, StructureByIdLoader
 
 L = TypeVar("L")
@@ -64,6 +66,9 @@ class Loaders:
     registration_by_id = _Lazy(RegistrationByIdLoader)
     unread_notification_count_by_account_id = _Lazy(UnreadNotificationCountByAccountIdLoader)
     waitlist_by_session_id = _Lazy(WaitlistBySessionIdLoader)
+    decision_facts_by_key = _Lazy(DecisionFactsByKeyLoader)
+    conventions_by_structure = _Lazy(ConventionsByStructureLoader)
+    statistics = _Lazy(StatisticsLoader)
 
     def __init__(self, db: Database) -> None:
         self.db = db

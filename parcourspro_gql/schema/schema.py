@@ -31,6 +31,7 @@ from parcourspro_gql.schema.registrations.evaluations import EvaluationMutations
 from parcourspro_gql.schema.registrations.mutations import RegistrationMutations
 from parcourspro_gql.schema.registrations.queries import RegistrationQueries
 from parcourspro_gql.schema.relay import Node, resolve_node
+from parcourspro_gql.schema.reporting.queries import ReportingQueries
 from parcourspro_gql.schema.structures.mutations import StructureChangeMutations, StructureMutations
 from parcourspro_gql.schema.structures.queries import StructureQueries
 
@@ -38,7 +39,7 @@ log = logging.getLogger("parcourspro_gql.graphql")
 
 
 @strawberry.type
-class Query(AccountQueries, StructureQueries, CatalogueQueries, RegistrationQueries):
+class Query(AccountQueries, StructureQueries, CatalogueQueries, RegistrationQueries, ReportingQueries):
     @strawberry.field(description="Fetches an object by its global id; null when absent or not visible.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)

@@ -3,56 +3,137 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from parcourspro_gql import models
+from parcourspro_gql.auth.viewer import Viewer
+from parcourspro_gql.domain import decisions, evaluations
 from parcourspro_gql.domain import documents as paperwork
-from parcourspro_gql.domain import evaluations
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.engine.execution import attached
 from parcourspro_gql.engine.rows import build
+from parcourspro_gql.loaders.decisions import DecisionKey
 from parcourspro_gql.loaders.pagination import Page
 from parcourspro_gql.loaders.relations import REGISTRATION_RELATIONS, Joins
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.catalogue.types import REGISTRATION_ORDER, Training, TrainingSession
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.enums import DocumentKind, RegistrationCategory, RegistrationStatus
+from parcourspro_gql.schema.enums import DocumentKind, RegistrationCategory, RegistrationStatus, Role
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.registrations.evaluation_types import Evaluation
 from parcourspro_gql.schema.relay import Connection, Node, connection, node_resolver, to_global_id
 from parcourspro_gql.schema.structures.types import Structure
 
 
+@strawberry.type(
+    description="Who decided, as the caller may know it: a name and a capacity, never an e-mail address."
+)
+class Actor:
+    display_name: str
+    role: Role
+    organisation: str = strawberry.field(description="The decider's structure, or Cap Métiers for managers.")
+
+
 @strawberry.type
 class Decision:
     by_pk: strawberry.Private[int]
+    slot: strawberry.Private[decisions.Slot]
+    party_row: strawberry.Private[models.Registration]
     at: datetime
     comment: str | None
+    # The deciding account when a page joined it; by_obj only when the caller may see it (V1).
+    decider_obj: strawberry.Private[Account | None] = None
     by_obj: strawberry.Private[Account | None] = None
 
-    @strawberry.field(metadata=attached("by_obj"))
-    def by(self, info: Info) -> Account:
+    @strawberry.field(
+        metadata=attached("by_obj"),
+        description="The deciding account, when the caller may see it (his own structure, or a manager); use "
+        "actor otherwise.",
+    )
+    def by(self, info: Info) -> Account | None:
         return self.by_obj or self._load_by(info)  # type: ignore[return-value]
 
-    async def _load_by(self, info: Info) -> Account:
+    async def _load_by(self, info: Info) -> Account | None:
+        decider = await self._decider(info)
+        return decider if decisions.may_see_decider(info.context.viewer, _facts(decider)) else None
+
+    async def _decider(self, info: Info) -> Account:
+        if self.decider_obj is not None:
+            return self.decider_obj
         row = await info.context.loaders.account_by_id.load(self.by_pk)
         assert row is not None
         return Account.from_row(row)
 
+    @strawberry.field(
+        description="Who decided, as the caller may know it: a name and a capacity, never an email address."
+    )
+    async def actor(self, info: Info) -> Actor:
+        row = self.party_row
+        # One load, awaited first: every decision of a page joins the same batch.
+        facts = await info.context.loaders.decision_facts_by_key.load(
+            DecisionKey(self.by_pk, row.training_id, row.structure_id)
+        )
+        party = decisions.Party(row.beneficiary_id, row.structure_id, facts.provider_structure_id)
+        decider = facts.decider
+        role = decisions.acting_role(
+            self.slot,
+            decisions.Decider(decider.id, decider.structure_id, decider.affiliation_status),
+            facts.roles,
+            party,
+        )
+        structure_pk = decisions.organisation_of(role, party)
+        return Actor(
+            display_name=decisions.display_name(decider.first_name, decider.last_name),
+            role=role,
+            organisation=decisions.MANAGERS_ORGANISATION
+            if structure_pk is None
+            else facts.structure_names[structure_pk],
+        )
+
     @classmethod
     def of(
         cls,
+        slot: decisions.Slot,
+        row: models.Registration,
         by: int | None,
         at: datetime | None,
         comment: str | None,
-        accounts: dict[int, Account] | None = None,
+        deciders: Deciders | None = None,
     ) -> Decision | None:
         if by is None or at is None:
             return None
-        return cls(by_pk=by, at=at, comment=comment, by_obj=(accounts or {}).get(by))
+        decider, visible = deciders.get(by) if deciders is not None else (None, False)
+        return cls(
+            by_pk=by,
+            slot=slot,
+            party_row=row,
+            at=at,
+            comment=comment,
+            decider_obj=decider,
+            by_obj=decider if visible else None,
+        )
+
+
+def _facts(account: Account) -> decisions.Decider:
+    return decisions.Decider(account.pk, account.structure_pk, account.affiliation_status)
+
+
+@dataclass(frozen=True)
+class Deciders:
+    """The deciding accounts that a page joined, each with whether the caller may see it (V1)."""
+
+    accounts: dict[int, Account]
+    viewer: Viewer
+
+    def get(self, pk: int) -> tuple[Account | None, bool]:
+        account = self.accounts.get(pk)
+        if account is None:
+            return None, False
+        return account, decisions.may_see_decider(self.viewer, _facts(account))
 
 
 @strawberry.type(
@@ -112,6 +193,7 @@ class Registration(Node):
         accounts: dict[int, Account] | None = None,
         sessions: dict[int, TrainingSession] | None = None,
         trainings: dict[int, Training] | None = None,
+        deciders: Deciders | None = None,
     ) -> Registration:
         return build(
             lambda v: cls(
@@ -123,19 +205,28 @@ class Registration(Node):
                 over_structure_cap=v["over_structure_cap"],
                 requested_at=v["requested_at"],
                 employer_decision=Decision.of(
+                    decisions.Slot.EMPLOYER,
+                    row,
                     v["employer_decision_by_id"],
                     v["employer_decision_at"],
                     v["employer_decision_comment"],
-                    accounts,
+                    deciders,
                 ),
                 provider_decision=Decision.of(
+                    decisions.Slot.PROVIDER,
+                    row,
                     v["provider_decision_by_id"],
                     v["provider_decision_at"],
                     v["provider_decision_comment"],
-                    accounts,
+                    deciders,
                 ),
                 cancellation=Decision.of(
-                    v["cancelled_by_id"], v["cancelled_at"], v["cancellation_reason"], accounts
+                    decisions.Slot.CANCELLATION,
+                    row,
+                    v["cancelled_by_id"],
+                    v["cancelled_at"],
+                    v["cancellation_reason"],
+                    deciders,
                 ),
                 attendance_rate=v["attendance_rate"],
                 seat_offer=SeatOffer(offered_at=v["offered_seat_at"], expires_at=v["offer_expires_at"])
@@ -275,7 +366,8 @@ def preload(
         for pk, row in found.get("session", {}).items()
     }
     accounts = {pk: Account.from_row(row) for pk, row in people.items()}
-    return lambda row: Registration.from_row(row, accounts, sessions, trainings)
+    deciders = Deciders(accounts, info.context.viewer)
+    return lambda row: Registration.from_row(row, accounts, sessions, trainings, deciders)
 
 
 @node_resolver("Registration")

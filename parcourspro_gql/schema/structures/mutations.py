@@ -42,6 +42,15 @@ class StructureDecisionInput:
     reason: str | None = strawberry.field(default=None, description="Required when rejecting.")
 
 
+@strawberry.input(description="A manager's correction; only the fields given change, never the SIRET.")
+class StructureUpdateInput:
+    structure_id: strawberry.ID
+    name: str | None = None
+    address: AddressInput | None = None
+    ape_code: str | None = None
+    reason: str = strawberry.field(description="Why (told to the structure's referents).")
+
+
 @strawberry.input
 class MembershipGrantInput:
     structure_id: strawberry.ID
@@ -89,6 +98,30 @@ class StructureMutations:
                 session,
                 info.context.viewer,
                 pk_of(input.structure_id, "Structure", "structureId"),
+                input.reason,
+            ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Manager: corrects a structure's data directly (never its SIRET); its referents are told.",
+    )
+    async def structure_update(self, info: Info, input: StructureUpdateInput) -> StructurePayload:
+        address = input.address
+        data = structures.ChangeData(
+            name=input.name,
+            ape_code=input.ape_code,
+            address=structures.AddressData(address.street, address.postal_code, address.city)
+            if address
+            else None,
+        )
+        return await run(
+            info,
+            lambda session: structures.update_structure(
+                session,
+                info.context.viewer,
+                pk_of(input.structure_id, "Structure", "structureId"),
+                data,
                 input.reason,
             ),
         )

@@ -6,9 +6,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from graphql import GraphQLError
 
 from parcourspro_gql import models
-from parcourspro_gql.domain import affiliation, naf, structures, years
+from parcourspro_gql.clock import clock
+from parcourspro_gql.domain import affiliation, naf, reporting, structures, years
+from parcourspro_gql.domain import documents as paperwork
+from parcourspro_gql.domain.errors import DomainError
+from parcourspro_gql.loaders.reporting import ConventionsKey
 from parcourspro_gql.permissions import IsAuthenticated, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, StructureStatus
@@ -17,8 +22,10 @@ from parcourspro_gql.schema.relay import Connection, Node, connection, node_reso
 
 if TYPE_CHECKING:
     from parcourspro_gql.schema.accounts.types import Account
+    from parcourspro_gql.schema.registrations.types import Document
 
 LazyAccount = Annotated["Account", strawberry.lazy("parcourspro_gql.schema.accounts.types")]
+LazyDocument = Annotated["Document", strawberry.lazy("parcourspro_gql.schema.registrations.types")]
 
 
 @strawberry.type
@@ -100,6 +107,50 @@ class Structure(Node):
             after,
         )
 
+    @strawberry.field(
+        description="Conventions signed for the structure's people (D1), newest first: its referents, employers "
+        "and managers. `year`: only the sessions that start in that calendar year (Paris time).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def conventions(self, info: Info, year: int | None = None) -> list[LazyDocument]:
+        from parcourspro_gql.schema.registrations.types import Document
+
+        if not paperwork.may_list_conventions(info.context.viewer, self.pk):
+            raise forbidden()
+        key = ConventionsKey(self.pk)
+        if year is not None:
+            try:
+                bounds = reporting.paris_year(year, clock.now())
+            except DomainError as error:
+                raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
+            key = ConventionsKey(self.pk, bounds.start, bounds.end)
+        found = await info.context.loaders.conventions_by_structure.load(key)
+        public_url = info.context.settings.public_url
+        documents = []
+        for item in found:
+            ref = paperwork.convention(item.session_id, self.pk)
+            documents.append(Document.of(ref, public_url, paperwork.file_name(ref, item.training_title)))
+        return documents
+
+    @strawberry.field(
+        description="Its change proposals, newest first: its referents and managers only.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def changes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[StructureChange]:
+        if not structures.can_see_changes(info.context.viewer, self.pk):
+            raise forbidden()
+        return await connection(
+            info,
+            structures.changes_of(self.pk),
+            (models.StructureChange.requested_at, models.StructureChange.id),
+            StructureChange.from_row,
+            first,
+            after,
+            descending=True,
+        )
+
 
 ACCOUNT_ORDER = (models.Account.last_name, models.Account.first_name, models.Account.id)
 
@@ -165,6 +216,6 @@ class StructureChangePayload:
 async def structure_change_node(info: Info, pk: int) -> StructureChange | None:
     async with info.context.db.read() as session:
         row = await session.get(models.StructureChange, pk)
-    if row is None or not affiliation.can_list_accounts(info.context.viewer, row.structure_id):
+    if row is None or not structures.can_see_changes(info.context.viewer, row.structure_id):
         return None
     return StructureChange.from_row(row)
