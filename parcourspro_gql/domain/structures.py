@@ -655,15 +655,13 @@ async def update_structure(
     labels = {"name": "Nom", "ape_code": "Code APE", "address": "Adresse"}
     lines = [(labels[field], before[field], after[field]) for field in changed]
     for referent in await _active_referents(session, structure.id):
-        await enqueue(
+        # N1: a manager's decision on the structure reaches the referents' inboxes as well as their mail.
+        await notify(
             session,
-            to=referent.email,
+            referent,
+            NotificationKind.STRUCTURE_DECIDED,
             template="structure_updated",
-            context={
-                "first_name": referent.first_name,
-                "structure_name": structure.name,
-                "changes": lines,
-                "reason": reason,
-            },
+            context={"structure_name": structure.name, "changes": lines, "reason": reason},
+            about=About(structure_id=structure.id),
         )
     return structure

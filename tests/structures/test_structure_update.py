@@ -65,6 +65,11 @@ async def test_a_manager_corrects_a_structure_and_its_referents_are_told(world: 
     assert entry.reason == "Nom mal orthographié à l'import SIRENE"
     assert entry.data["name"] == {"from": "Mision Locale des Grave", "to": "Mission Locale des Graves"}
     assert set(entry.data) == {"name", "ape_code", "address"}
+    # N1: the referents' inboxes hold it too.
+    inbox = "{ me { unreadNotificationCount notifications { edges { node { kind } } } } }"
+    me = (await world.as_(referent, inbox))["data"]["me"]
+    assert me["unreadNotificationCount"] == 1
+    assert me["notifications"]["edges"] == [{"node": {"kind": "STRUCTURE_DECIDED"}}]
     # The picker finds it under its new name and town.
     found = await world.as_(None, '{ structures(search: "graves talence") { edges { node { id } } } }')
     assert found["data"]["structures"]["edges"] == [{"node": {"id": org.id}}]
