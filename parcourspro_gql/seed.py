@@ -443,7 +443,7 @@ async def _seed(session: AsyncSession) -> None:
     )
     # The inboxes (N1) of the story so far: what each demo account was told (the emails are not replayed).
     inbox = [
-        (referent, NotificationKind.REGISTRATION_TO_DECIDE, "Demande d'inscription de Camille Dupont : "
+        (referent, NotificationKind.REGISTRATION_TO_DECIDE, "Demande d'inscription à décider : Camille Dupont, "
          f"{metiers.title}", camille_pending, None, None, 2),
         (referent, NotificationKind.AFFILIATION_TO_CONFIRM, f"Théo Girard demande à rejoindre {mission.name}",
          None, mission, theo, 3),

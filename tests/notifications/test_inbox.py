@@ -77,7 +77,7 @@ async def test_a_request_leaves_the_employer_a_notification_with_its_email(world
     [edge] = me["notifications"]["edges"]
     node = edge["node"]
     assert node["kind"] == "REGISTRATION_TO_DECIDE"
-    assert node["message"] == "Demande d'inscription de Prénom5 Nom005 : Accueillir les publics"
+    assert node["message"] == "Demande d'inscription à décider : Prénom5 Nom005, Accueillir les publics"
     assert node["readAt"] is None
     assert node["registration"] == {"id": registration_id, "status": "PENDING_EMPLOYER"}
     assert node["session"] == {"id": cast.seats.session_id, "location": "Cap Métiers, Pessac"}
