@@ -23,6 +23,7 @@ from parcourspro_gql.domain.catalogue import acts_for_provider, provider_capacit
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.notifications import About, notify
 from parcourspro_gql.events import seats_changed
+from parcourspro_gql.loaders.accounts import quota_statement
 from parcourspro_gql.models import (
     LIVE_STATUSES,
     Account,
@@ -407,29 +408,6 @@ def _not_started(item: TrainingSession, message: str) -> None:
     """G9: decisions on a request stop at the session's start (requests still undecided then have expired)."""
     if clock.now() >= item.starts_at:
         raise DomainError(ErrorCode.SESSION_STARTED, message, "registrationId")
-
-
-def quota_statement(year: int) -> Select[int, int, int]:
-    """G3, G11: per person, the registrations that count in `year`'s quotas (live, for a member-reserved
-    training, in a session starting that calendar year in Paris) and how many of them are FORMATIONs.
-    Rows (beneficiary_id, used, formations); the caller narrows it to the people it asks about."""
-    start, end = years.year_bounds(year)
-    return (
-        select(
-            Registration.beneficiary_id,
-            func.count(),
-            func.count().filter(Training.format == TrainingFormat.FORMATION),
-        )
-        .join(TrainingSession, TrainingSession.id == Registration.session_id)
-        .join(Training, Training.id == Registration.training_id)
-        .where(
-            Registration.status.in_(LIVE_STATUSES),
-            Training.reserved_to_members.is_(True),
-            TrainingSession.starts_at >= start,
-            TrainingSession.starts_at < end,
-        )
-        .group_by(Registration.beneficiary_id)
-    )
 
 
 async def quota_counts(session: AsyncSession, account_ids: list[int], year: int) -> list[tuple[int, int]]:

@@ -56,11 +56,11 @@ class UnreadNotificationCountByAccountIdLoader(Loader[int, int]):
         return [counts.get(key, 0) for key in keys]
 
 
-def _quota_statement(year: int) -> Select[int, int, int]:
-    """The read behind Account.quota: the same count as domain.registrations.quota_statement (G3, G11: live
-    registrations for member-reserved trainings in sessions starting that year in Paris), kept beside it
-    because loaders do not import domain (import-linter); tests/registrations/test_years_and_quota.py checks
-    that the field and the request's refusal agree."""
+def quota_statement(year: int) -> Select[int, int, int]:
+    """G3, G11: per person, the registrations that count in `year`'s quotas (live, for a member-reserved
+    training, in a session starting that calendar year in Paris) and how many of them are FORMATIONs. One
+    rule for Account.quota (this loader) and the request's refusal (domain.registrations reads it: loaders sit
+    below domain). Rows (beneficiary_id, used, formations); the caller narrows it to the people it asks about."""
     start = datetime(year, 1, 1, tzinfo=PARIS).astimezone(UTC)
     end = datetime(year + 1, 1, 1, tzinfo=PARIS).astimezone(UTC)
     return (
@@ -91,7 +91,7 @@ class QuotaByAccountYearLoader(Loader[tuple[int, int], tuple[int, int]]):
             for year in sorted({year for _, year in keys}):
                 accounts = sorted({pk for pk, wanted in keys if wanted == year})
                 rows = await session.execute(
-                    _quota_statement(year).where(Registration.beneficiary_id.in_(accounts))
+                    quota_statement(year).where(Registration.beneficiary_id.in_(accounts))
                 )
                 found.update({(row[0], year): (int(row[1]), int(row[2])) for row in rows})
         return [found.get(key, (0, 0)) for key in keys]
