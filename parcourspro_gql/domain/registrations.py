@@ -985,15 +985,7 @@ async def accept_offer(session: AsyncSession, viewer: Viewer, registration_id: i
         reason=None,
         **context,
     )
-    await _notify(
-        session,
-        await _providers(session, training),
-        NotificationKind.REGISTRATION_UPDATED,
-        registration,
-        "seat_offer_answered",
-        outcome="accepté la place",
-        **context,
-    )
+    await _tell_provider_answer(session, training, registration, "accepté la place", context)
     return registration
 
 
@@ -1022,17 +1014,30 @@ async def decline_offer(
         reason=why,
         actor_role=Role.BENEFICIARY.value,
     )
+    await _tell_provider_answer(
+        session, training, registration, "décliné la place", _context(item, training, person)
+    )
+    await _after_ending(session, registration, item, training, held_seat=True)
+    return registration
+
+
+async def _tell_provider_answer(
+    session: AsyncSession,
+    training: Training,
+    registration: Registration,
+    outcome: str,
+    context: dict[str, Any],
+) -> None:
+    """G7': the training's providers learn how a seat offer ended (accepted, declined, or let pass)."""
     await _notify(
         session,
         await _providers(session, training),
         NotificationKind.REGISTRATION_UPDATED,
         registration,
         "seat_offer_answered",
-        outcome="décliné la place",
-        **_context(item, training, person),
+        outcome=outcome,
+        **context,
     )
-    await _after_ending(session, registration, item, training, held_seat=True)
-    return registration
 
 
 @scheduling.handler(scheduling.OFFER_EXPIRY)
@@ -1072,15 +1077,7 @@ async def expire_offer(session: AsyncSession, task: ScheduledTask) -> datetime |
         "seat_offer_expired",
         **context,
     )
-    await _notify(
-        session,
-        await _providers(session, training),
-        NotificationKind.REGISTRATION_UPDATED,
-        registration,
-        "seat_offer_answered",
-        outcome="laissé passer le délai",
-        **context,
-    )
+    await _tell_provider_answer(session, training, registration, "laissé passer le délai", context)
     await _after_ending(session, registration, item, training, held_seat=True)
     return None
 
