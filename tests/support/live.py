@@ -105,14 +105,30 @@ class Socket:
         await self.connection.send(json.dumps(message))
 
     async def receive(self, within: float = WAIT) -> dict:
-        """The next message other than a ping (answered), within `within` seconds."""
+        """The next message other than a ping (answered), within `within` seconds in all (pings included):
+        raises TimeoutError past that. The deadline is this method's own and never an outer
+        `asyncio.timeout`: on Python 3.11, `wait_for` swallows an outer cancellation that lands as a ping
+        arrives, and the wait would then go on for good."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
         while True:
-            message = json.loads(await asyncio.wait_for(self.connection.recv(), within))
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError
+            message = json.loads(await asyncio.wait_for(self.connection.recv(), left))
             if message["type"] == "ping":
                 self.pings += 1
                 await self.send({"type": "pong"})
                 continue
             return message
+
+    async def quiet(self, seconds: float) -> None:
+        """Asserts that nothing but pings (answered) comes for `seconds`."""
+        try:
+            message = await self.receive(seconds)
+        except TimeoutError:
+            return
+        raise AssertionError(f"nothing was expected, the server sent {message}")
 
     async def acknowledged(self) -> None:
         assert (await self.receive())["type"] == "connection_ack"
