@@ -4,14 +4,15 @@ whatever the number of processes, a task taken over after a lease ran out, a fai
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from live import live_server
 from sqlalchemy import func, select
 from test_seat_offers import Line
 from world import World
 
 from parcourspro_gql.domain.scheduling import HANDLERS, schedule
-from parcourspro_gql.models import AuditEntry, ScheduledTask
+from parcourspro_gql.models import AuditEntry, OutboxMessage, OutboxStatus, ScheduledTask
 from parcourspro_gql.scheduler import Scheduler
 
 
@@ -96,3 +97,39 @@ async def test_scheduling_a_key_again_moves_its_due_time(db, clock):
             await session.scalars(select(ScheduledTask).where(ScheduledTask.key == "session-start:test"))
         )
     assert [row.due_at for row in rows] == [clock.now() + timedelta(days=5)]
+
+
+async def unsent(db) -> int:
+    async with db.read() as session:
+        return await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT)
+        )
+
+
+async def test_serve_runs_the_scheduler_and_the_outbox_beside_the_api(
+    world: World, db, settings, clock, unused_port
+):
+    # An offer made long enough ago, on the real clock (the server's), that its deadline has passed.
+    clock.freeze(datetime.now(UTC) - timedelta(hours=settings.seat_offer_hours + 1))
+    line = await Line(world).build(waiting=2)
+    await line.free_the_seat()
+    clock.unfreeze()
+    assert await expiries(db) == 0
+    async with live_server(
+        settings, unused_port, 1, background=True, PARCOURSPRO_SCHEDULER_INTERVAL_SECONDS="0.2"
+    ):
+        # Polled for at most a minute (a loaded CI runner may be slow to schedule the server).
+        for _ in range(300):
+            # The expiry is made, and the next person's offer went out by e-mail (the outbox's loop).
+            if await expiries(db) == 1 and await unsent(db) == 0:
+                break
+            await asyncio.sleep(0.2)
+    assert await expiries(db) == 1
+    assert await unsent(db) == 0
+    async with db.read() as session:
+        offers = await session.scalar(
+            select(func.count())
+            .select_from(ScheduledTask)
+            .where(ScheduledTask.kind == "offer-expiry", ScheduledTask.done_at.is_(None))
+        )
+    assert offers == 1  # the seat passed down the line: the second person's offer has its deadline

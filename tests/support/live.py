@@ -23,10 +23,11 @@ WAIT = 60.0
 
 @asynccontextmanager
 async def live_server(
-    settings: Any, port: int, workers: int, **extra: str
+    settings: Any, port: int, workers: int, *, background: bool = False, **extra: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """`serve` on the suite's database with the suite's keys (the world's tokens are valid there); yields an
-    HTTP client of it. Its output is printed if the test fails."""
+    HTTP client of it. Its output is printed if the test fails. `background`: the mail dispatcher and the
+    scheduler run in it too (`serve` without --no-mail-dispatch)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PARCOURSPRO_")}
     env.update(
         {
@@ -47,7 +48,7 @@ async def live_server(
         str(port),
         "--workers",
         str(workers),
-        "--no-mail-dispatch",
+        *([] if background else ["--no-mail-dispatch"]),
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
