@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -22,9 +23,10 @@ async def _load_me(info: Info, account_id: int) -> Account | None:
 class AccountQueries:
     @strawberry.field(
         description="The calling account, or null when anonymous; a TOKEN_EXPIRED error when the access token "
-        "sent has expired."
+        "sent has expired.",
+        graphql_type=Account | None,
     )
-    def me(self, info: Info) -> Account | None:
+    def me(self, info: Info) -> Account | Awaitable[Account | None] | None:
         # Sync: the row that authentication read is at hand; otherwise the executor awaits the loader.
         account_id = info.context.viewer.account_id
         if account_id is None:
@@ -32,7 +34,7 @@ class AccountQueries:
                 raise token_expired()
             return None
         row = info.context.caller_row(account_id)
-        return Account.from_row(row) if row is not None else _load_me(info, account_id)  # type: ignore[return-value]
+        return Account.from_row(row) if row is not None else _load_me(info, account_id)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],

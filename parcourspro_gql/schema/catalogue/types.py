@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -105,10 +106,10 @@ class TrainingSession(Node):
     def days(self) -> list[date]:
         return days_between(self.starts_at, self.ends_at)
 
-    @strawberry.field(metadata=attached("training_obj"))
-    def training(self, info: Info) -> Training:
+    @strawberry.field(metadata=attached("training_obj"), graphql_type="Training")
+    def training(self, info: Info) -> Training | Awaitable[Training]:
         # A sync resolver: a preloaded object costs no task; otherwise the awaitable is resolved by the executor.
-        return self.training_obj or self._load_training(info)  # type: ignore[return-value]
+        return self.training_obj or self._load_training(info)
 
     async def _load_training(self, info: Info) -> Training:
         row = await info.context.loaders.training_by_id.load(self.training_pk)
@@ -193,9 +194,9 @@ class Training(Node):
             return False
         return self.pk in await info.context.loaders.favourite_training_ids_by_account_id.load(account_id)
 
-    @strawberry.field(metadata=attached("provider_obj"))
-    def provider(self, info: Info) -> Structure:
-        return self.provider_obj or self._load_provider(info)  # type: ignore[return-value]
+    @strawberry.field(metadata=attached("provider_obj"), graphql_type=Structure)
+    def provider(self, info: Info) -> Structure | Awaitable[Structure]:
+        return self.provider_obj or self._load_provider(info)
 
     async def _load_provider(self, info: Info) -> Structure:
         row = await info.context.loaders.structure_by_id.load(self.provider_pk)

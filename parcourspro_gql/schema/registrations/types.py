@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,11 +51,14 @@ class Decision:
 
     @strawberry.field(
         metadata=attached("by_obj"),
+        graphql_type=Account | None,
         description="The deciding account, when the caller may see it (his own structure, or a manager); use "
         "actor otherwise.",
     )
-    def by(self, info: Info) -> Account | None:
-        return self.by_obj or self._load_by(info)  # type: ignore[return-value]
+    def by(self, info: Info) -> Account | Awaitable[Account | None] | None:
+        # Sync, typed for the schema by graphql_type: a preloaded object costs no task; otherwise the
+        # executor awaits the loader's coroutine.
+        return self.by_obj or self._load_by(info)
 
     async def _load_by(self, info: Info) -> Account | None:
         decider = await self._decider(info)
@@ -249,18 +252,18 @@ class Registration(Node):
         waiting = await info.context.loaders.waitlist_by_session_id.load(self.row.session_id)
         return waiting.index(self.row.id) + 1 if self.row.id in waiting else None
 
-    @strawberry.field(metadata=attached("beneficiary_obj"))
-    def beneficiary(self, info: Info) -> Account:
-        return self.beneficiary_obj or self._load_beneficiary(info)  # type: ignore[return-value]
+    @strawberry.field(metadata=attached("beneficiary_obj"), graphql_type=Account)
+    def beneficiary(self, info: Info) -> Account | Awaitable[Account]:
+        return self.beneficiary_obj or self._load_beneficiary(info)
 
     async def _load_beneficiary(self, info: Info) -> Account:
         row = await info.context.loaders.account_by_id.load(self.row.beneficiary_id)
         assert row is not None
         return Account.from_row(row)
 
-    @strawberry.field(metadata=attached("session_obj"))
-    def session(self, info: Info) -> TrainingSession:
-        return self.session_obj or self._load_session(info)  # type: ignore[return-value]
+    @strawberry.field(metadata=attached("session_obj"), graphql_type=TrainingSession)
+    def session(self, info: Info) -> TrainingSession | Awaitable[TrainingSession]:
+        return self.session_obj or self._load_session(info)
 
     async def _load_session(self, info: Info) -> TrainingSession:
         row = await info.context.loaders.session_by_id.load(self.row.session_id)
@@ -269,13 +272,14 @@ class Registration(Node):
 
     @strawberry.field(
         description="The documents of this registration that the caller may download: convocation and "
-        "convention once accepted, attestation once attended, attendance sheet for the provider and managers."
+        "convention once accepted, attestation once attended, attendance sheet for the provider and managers.",
+        graphql_type=list[Document],
     )
-    def documents(self, info: Info) -> list[Document]:
+    def documents(self, info: Info) -> list[Document] | Awaitable[list[Document]]:
         training = self.training_obj
         if training is not None:
             return self._documents(info, training.title, training.provider_pk)
-        return self._load_documents(info)  # type: ignore[return-value]
+        return self._load_documents(info)
 
     async def _load_documents(self, info: Info) -> list[Document]:
         training = await info.context.loaders.training_by_id.load(self.row.training_id)
