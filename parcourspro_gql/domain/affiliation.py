@@ -364,6 +364,13 @@ def structure_accounts(structure_id: int, status: AffiliationStatus | None) -> S
     return statement if status is None else statement.where(Account.affiliation_status == status)
 
 
+def may_list_pending(viewer: Viewer) -> bool:
+    """Query.pendingAffiliations: a referent (those of his structure) or a manager (all of them)."""
+    if viewer.is_manager:
+        return True
+    return viewer.active_structure_id is not None and viewer.has_role(Role.REFERENT)
+
+
 def can_list_accounts(viewer: Viewer, structure_id: int) -> bool:
     """Structure.accounts: its referents, employers and managers only."""
     if viewer.is_manager:

@@ -11,7 +11,7 @@ from parcourspro_gql import models
 from parcourspro_gql.domain import accounts, catalogue, years
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.engine.rows import build, columns
-from parcourspro_gql.permissions import IsAuthenticated, forbidden
+from parcourspro_gql.permissions import IsAuthenticated, IsSelfOrEmployerOf, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, RegistrationCategory, Role
 from parcourspro_gql.schema.errors import UserError
@@ -95,8 +95,9 @@ class Account(Node):
         return [models.Role.BENEFICIARY, *granted]
 
     @strawberry.field(
-        description="The beneficiary's history. Visible to the account itself, its employers and managers.",
-        permission_classes=[IsAuthenticated],
+        description="The beneficiary's history. Visible to the account itself, its employers and managers. "
+        "Permission: IsSelfOrEmployerOf.",
+        permission_classes=[IsAuthenticated, IsSelfOrEmployerOf],
     )
     async def registrations(
         self,
@@ -107,10 +108,6 @@ class Account(Node):
     ) -> Connection[LazyRegistration]:
         from parcourspro_gql.schema.registrations.types import Registration
 
-        context = info.context
-        row = context.caller_row(self.pk) or await context.loaders.account_by_id.load(self.pk)
-        if row is None or not rules.can_view_history_of(context.viewer, row):
-            raise forbidden()
         return await Registration.connection(info, rules.history(self.pk, category), first, after)
 
     @strawberry.field(

@@ -10,11 +10,10 @@ import strawberry
 
 from parcourspro_gql import models
 from parcourspro_gql.clock import clock
-from parcourspro_gql.domain.catalogue import acts_for_provider
 from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.loaders import catalogue as statements
 from parcourspro_gql.loaders.pagination import Page
-from parcourspro_gql.permissions import IsAuthenticated, forbidden
+from parcourspro_gql.permissions import IsAuthenticated, IsProvider
 from parcourspro_gql.schema.catalogue.types import Training, TrainingSession, catalogue_page
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import TrainingFormat
@@ -101,16 +100,16 @@ class CatalogueQueries:
 
     @strawberry.field(
         description="The caller's own sessions, as their provider (PROVIDER role): those still to end, "
-        "soonest first, or with `past` those ended, the most recent first. Cancelled ones included.",
-        permission_classes=[IsAuthenticated],
+        "soonest first, or with `past` those ended, the most recent first. Cancelled ones included. "
+        "Permission: IsProvider.",
+        permission_classes=[IsAuthenticated, IsProvider],
     )
     async def provider_sessions(
         self, info: Info, past: bool | None = False, first: int | None = None, after: str | None = None
     ) -> Connection[TrainingSession]:
         viewer = info.context.viewer
         structure_id = viewer.active_structure_id
-        if structure_id is None or not acts_for_provider(viewer, structure_id):
-            raise forbidden()
+        assert structure_id is not None  # IsProvider
         statement = statements.provider_sessions(structure_id, clock.now(), bool(past))
         return await session_page(info, statement, first, after, descending=bool(past))
 

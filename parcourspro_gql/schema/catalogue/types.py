@@ -15,7 +15,7 @@ from parcourspro_gql.domain.documents import days_between
 from parcourspro_gql.engine.execution import attached
 from parcourspro_gql.engine.rows import build, columns
 from parcourspro_gql.loaders.pagination import Page, encode_cursor, page_size
-from parcourspro_gql.permissions import IsAuthenticated, forbidden
+from parcourspro_gql.permissions import IsAuthenticated, IsProviderOf
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import RegistrationStatus, SessionStatus, TrainingFormat
 from parcourspro_gql.schema.errors import UserError
@@ -117,8 +117,8 @@ class TrainingSession(Node):
         return Training.from_row(row)
 
     @strawberry.field(
-        description="Registrations for the session: its provider and managers only.",
-        permission_classes=[IsAuthenticated],
+        description="Registrations for the session: its provider and managers only. Permission: IsProviderOf.",
+        permission_classes=[IsAuthenticated, IsProviderOf],
     )
     async def registrations(
         self,
@@ -129,11 +129,6 @@ class TrainingSession(Node):
     ) -> Connection[LazyRegistration]:
         from parcourspro_gql.schema.registrations.types import Registration as RegistrationType
 
-        training = await info.context.loaders.training_by_id.load(self.training_pk)
-        assert training is not None
-        viewer = info.context.viewer
-        if not (viewer.is_manager or catalogue.is_provider_of(viewer, training)):
-            raise forbidden()
         return await RegistrationType.connection(info, rules.of_session(self.pk, status), first, after)
 
     @strawberry.field(

@@ -9,8 +9,7 @@ import strawberry
 from parcourspro_gql import models
 from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import affiliation, review, structures
-from parcourspro_gql.models import Role
-from parcourspro_gql.permissions import IsAuthenticated, IsManager, forbidden
+from parcourspro_gql.permissions import IsAuthenticated, IsManager, IsReferentOrManager
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.relay import Connection, connection
@@ -88,19 +87,17 @@ class StructureQueries:
         )
 
     @strawberry.field(
-        description="Referent of the caller's structure only: accounts waiting for his confirmation.",
-        permission_classes=[IsAuthenticated],
+        description="Accounts waiting for confirmation: a referent's, of his structure; a manager's, of every "
+        "structure. Permission: IsReferentOrManager.",
+        permission_classes=[IsAuthenticated, IsReferentOrManager],
     )
     async def pending_affiliations(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Account]:
         viewer = info.context.viewer
-        if viewer.active_structure_id is not None and viewer.has_role(Role.REFERENT):
-            statement = affiliation.pending_affiliations(viewer.active_structure_id)
-        elif viewer.is_manager:
-            statement = affiliation.pending_affiliations(None)
-        else:
-            raise forbidden()
+        # IsReferentOrManager let the caller in: a manager sees every structure's, a referent his own.
+        scope = None if viewer.is_manager else viewer.active_structure_id
+        statement = affiliation.pending_affiliations(scope)
         return await connection(info, statement, PENDING_ACCOUNT_ORDER, Account.from_row, first, after)
 
     @strawberry.field(description="Managers only.", permission_classes=[IsAuthenticated, IsManager])

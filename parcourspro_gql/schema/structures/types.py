@@ -14,7 +14,7 @@ from parcourspro_gql.domain import affiliation, naf, reporting, structures, year
 from parcourspro_gql.domain import documents as paperwork
 from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.loaders.reporting import ConventionsKey
-from parcourspro_gql.permissions import IsAuthenticated, forbidden
+from parcourspro_gql.permissions import IsAuthenticated, IsEmployerOf, IsPartyOf, IsReferentOf
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, StructureStatus
 from parcourspro_gql.schema.errors import UserError
@@ -84,8 +84,9 @@ class Structure(Node):
         return [Membership(year=row.year, granted_at=row.granted_at) for row in rows]
 
     @strawberry.field(
-        description="Accounts of the structure: its referents, employers and managers only.",
-        permission_classes=[IsAuthenticated],
+        description="Accounts of the structure: its referents, employers and managers only. "
+        "Permission: IsEmployerOf.",
+        permission_classes=[IsAuthenticated, IsEmployerOf],
     )
     async def accounts(
         self,
@@ -96,8 +97,6 @@ class Structure(Node):
     ) -> Connection[LazyAccount]:
         from parcourspro_gql.schema.accounts.types import Account as AccountType
 
-        if not affiliation.can_list_accounts(info.context.viewer, self.pk):
-            raise forbidden()
         return await connection(
             info,
             affiliation.structure_accounts(self.pk, affiliation_status),
@@ -109,14 +108,13 @@ class Structure(Node):
 
     @strawberry.field(
         description="Conventions signed for the structure's people (D1), newest first: its referents, employers "
-        "and managers. `year`: only the sessions that start in that calendar year (Paris time).",
-        permission_classes=[IsAuthenticated],
+        "and managers. `year`: only the sessions that start in that calendar year (Paris time). "
+        "Permission: IsPartyOf.",
+        permission_classes=[IsAuthenticated, IsPartyOf],
     )
     async def conventions(self, info: Info, year: int | None = None) -> list[LazyDocument]:
         from parcourspro_gql.schema.registrations.types import Document
 
-        if not paperwork.may_list_conventions(info.context.viewer, self.pk):
-            raise forbidden()
         key = ConventionsKey(self.pk)
         if year is not None:
             try:
@@ -133,14 +131,13 @@ class Structure(Node):
         return documents
 
     @strawberry.field(
-        description="Its change proposals, newest first: its referents and managers only.",
-        permission_classes=[IsAuthenticated],
+        description="Its change proposals, newest first: its referents and managers only. "
+        "Permission: IsReferentOf.",
+        permission_classes=[IsAuthenticated, IsReferentOf],
     )
     async def changes(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[StructureChange]:
-        if not structures.can_see_changes(info.context.viewer, self.pk):
-            raise forbidden()
         return await connection(
             info,
             structures.changes_of(self.pk),
