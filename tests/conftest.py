@@ -112,6 +112,9 @@ def settings(database_url: str, var_dir: Path) -> Settings:
             "PARCOURSPRO_MAIL_DISPATCH": "false",
             "PARCOURSPRO_PASSWORD_HASH_PROFILE": "test",
             "PARCOURSPRO_FAST_PATHS": FAST_PATHS,
+            # CI runs the suite four times at once on a small machine: a healthy readiness check must not
+            # time out there (tests/faults checks the budget with a frozen database).
+            "PARCOURSPRO_HEALTH_TIMEOUT_SECONDS": "5",
         }
     )
 
