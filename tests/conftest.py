@@ -28,6 +28,7 @@ from parcourspro_gql.migrate import upgrade
 
 # Helpers shared by the test folders (world builders, operations) import as plain modules.
 sys.path.insert(0, str(Path(__file__).with_name("support")))
+from suite_limits import SUITE_LIMITS
 
 TEST_DATABASE_URL = os.environ.get("PARCOURSPRO_TEST_DATABASE_URL", "")
 # The suite runs with the engine's fast paths on (the default) and, in CI's second pass, off.
@@ -112,9 +113,7 @@ def settings(database_url: str, var_dir: Path) -> Settings:
             "PARCOURSPRO_MAIL_DISPATCH": "false",
             "PARCOURSPRO_PASSWORD_HASH_PROFILE": "test",
             "PARCOURSPRO_FAST_PATHS": FAST_PATHS,
-            # CI runs the suite four times at once on a small machine: a healthy readiness check must not
-            # time out there (tests/faults checks the budget with a frozen database).
-            "PARCOURSPRO_HEALTH_TIMEOUT_SECONDS": "5",
+            **SUITE_LIMITS,
         }
     )
 

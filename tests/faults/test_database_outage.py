@@ -252,3 +252,18 @@ async def test_the_time_limits_are_settings_that_reach_the_database(settings):
         assert database_unavailable(raised.value) == "timeout"
     finally:
         await database.dispose()
+
+
+def test_the_production_defaults_of_the_time_limits(tmp_path):
+    from parcourspro_gql.config import load_settings
+
+    settings = load_settings({"PARCOURSPRO_VAR_DIR": str(tmp_path)})
+    assert (
+        settings.db_connect_timeout_seconds,
+        settings.db_pool_timeout_seconds,
+        settings.db_statement_timeout_seconds,
+        settings.db_lock_timeout_seconds,
+        settings.db_command_timeout_seconds,
+        settings.sqlite_busy_timeout_seconds,
+        settings.health_timeout_seconds,
+    ) == (5.0, 10.0, 15.0, 5.0, 20.0, 10.0, 1.5)
