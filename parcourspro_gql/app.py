@@ -120,6 +120,18 @@ def _is_query(document: str, operation_name: str | None) -> bool:
     return operation is not None and operation.operation is OperationType.QUERY
 
 
+def _retry_allowed(request: Request, reads: bool) -> bool:
+    """Whether a request whose database connection was dropped under it (a restart, a failover, a proxy that
+    cut it) may run its step once more: a query only (never a mutation: it may have been applied), and once
+    per request. The pool has been invalidated, so the second run takes a fresh connection."""
+    state = request.scope.setdefault("state", {})
+    if not reads or state.get("database_retried"):
+        return False
+    state["database_retried"] = True
+    log.info("query retried after a dropped database connection")
+    return True
+
+
 def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | None:
     """The operation of a POST whose body is one JSON object with a string `query` (and, if any, an object of
     `variables`, an object of `extensions` and a string `operationName`), sent as `application/json` by a
@@ -226,37 +238,41 @@ class GraphQLApp(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def _answer(self, request: Request, operation: GraphQLRequestData) -> Response:
-        """Executes a plain JSON operation. A query (never a mutation: it may have been applied) whose database
-        connection was dropped under it (a restart, a failover, a proxy that cut it) runs once more: the
-        pool has been invalidated, so the second run takes a fresh connection."""
-        reads = _is_query(operation.query or "", operation.operation_name)
-        for last_try in (not reads, True):
-            sub_response = await self.get_sub_response(request)
-            try:
-                context = await self._context(request, sub_response, reads)
-                result = await self.execute_single(
-                    request=request,
-                    request_adapter=self.request_adapter_class(request),
-                    sub_response=sub_response,
-                    context=context,
-                    root_value=None,
-                    request_data=operation,
-                )
-            except Exception as error:
-                if last_try or not connection_dropped(error):
-                    raise
-                log.info("query retried after a dropped database connection")
-                continue
-            if not last_try and any(
-                connection_dropped(error.original_error) for error in result.errors or ()
-            ):
-                log.info("query retried after a dropped database connection")
-                continue
-            break
+        sub_response = await self.get_sub_response(request)
+        context = await self._context(
+            request, sub_response, _is_query(operation.query or "", operation.operation_name)
+        )
+        result = await self.execute_single(
+            request=request,
+            request_adapter=self.request_adapter_class(request),
+            sub_response=sub_response,
+            context=context,
+            root_value=None,
+            request_data=operation,
+        )
         response_data = await self.process_result(request=request, result=result)
         if result.errors:
             self._handle_errors(result.errors, response_data)
         return self.create_response(response_data=response_data, sub_response=sub_response)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """strawberry's execution, on the short path and on the whole way alike. A query whose database
+        connection was dropped under it runs once more (see _retry_allowed); its loaders forget what failed."""
+        arguments = (request, request_adapter, sub_response, context, root_value, request_data)
+        result = await super().execute_single(*arguments)
+        if any(connection_dropped(error.original_error) for error in result.errors or ()) and _retry_allowed(
+            request, _is_query(request_data.query or "", request_data.operation_name)
+        ):
+            result = await super().execute_single(*arguments)
+        return result
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws's connection_init: its payload's `Authorization` authenticates the socket (a
@@ -314,7 +330,12 @@ class GraphQLApp(GraphQL[Context, None]):
         return await self._context(request, response, reads_only=reads_only)
 
     async def _context(self, request: Request, response: Response, reads_only: bool) -> Context:
-        authentication = await self.authenticate(request, reads_only)
+        try:
+            authentication = await self.authenticate(request, reads_only)
+        except Exception as error:
+            if not (connection_dropped(error) and _retry_allowed(request, reads_only)):
+                raise
+            authentication = await self.authenticate(request, reads_only)
         loaders = Loaders(self.db)
         if authentication.account is not None:
             loaders.prime("account_by_id", authentication.account.id, authentication.account)
