@@ -13,12 +13,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import cache, lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -27,22 +26,30 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from parcourspro_gql.auth.authenticate import Authentication, authenticate
 from parcourspro_gql.auth.cache import AccountCache
 from parcourspro_gql.auth.tokens import AccessTokens
 from parcourspro_gql.config import Settings, load_settings
-from parcourspro_gql.db import Database
+from parcourspro_gql.db import Database, connection_dropped, database_unavailable
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import documents
+from parcourspro_gql.edge import (
+    SERVICE_UNAVAILABLE,
+    FaultMiddleware,
+    log_unavailable,
+    unavailable_response,
+)
 from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
 from parcourspro_gql.engine.rows import ROW_SHORTCUT
 from parcourspro_gql.events import broker
 from parcourspro_gql.events.listener import ensure_listening, stop_listening
 from parcourspro_gql.exports import export_routes
+from parcourspro_gql.health import HealthChecks
 from parcourspro_gql.live import LiveHandler, bearer_of
 from parcourspro_gql.loaders import Loaders
 from parcourspro_gql.logs import configure_logging, request_id_var
@@ -113,6 +120,18 @@ def _is_query(document: str, operation_name: str | None) -> bool:
     return operation is not None and operation.operation is OperationType.QUERY
 
 
+def _retry_allowed(request: Request, reads: bool) -> bool:
+    """Whether a request whose database connection was dropped under it (a restart, a failover, a proxy that
+    cut it) may run its step once more: a query only (never a mutation: it may have been applied), and once
+    per request. The pool has been invalidated, so the second run takes a fresh connection."""
+    state = request.scope.setdefault("state", {})
+    if not reads or state.get("database_retried"):
+        return False
+    state["database_retried"] = True
+    log.info("query retried after a dropped database connection")
+    return True
+
+
 def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | None:
     """The operation of a POST whose body is one JSON object with a string `query` (and, if any, an object of
     `variables`, an object of `extensions` and a string `operationName`), sent as `application/json` by a
@@ -139,6 +158,9 @@ def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | 
         return None
     return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
 
+
+# Stands for the 503 answer between process_result and create_response (compared by identity).
+UNAVAILABLE_BODY: dict[str, Any] = {"errors": [{"extensions": {"code": SERVICE_UNAVAILABLE}}]}
 
 # Personal data: never kept by a shared cache (proxy, CDN) nor by the browser's disk cache.
 PRIVATE = {"Cache-Control": "private, no-store", "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
@@ -233,6 +255,25 @@ class GraphQLApp(GraphQL[Context, None]):
             self._handle_errors(result.errors, response_data)
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """strawberry's execution, on the short path and on the whole way alike. A query whose database
+        connection was dropped under it runs once more (see _retry_allowed); its loaders forget what failed."""
+        arguments = (request, request_adapter, sub_response, context, root_value, request_data)
+        result = await super().execute_single(*arguments)
+        if any(connection_dropped(error.original_error) for error in result.errors or ()) and _retry_allowed(
+            request, _is_query(request_data.query or "", request_data.operation_name)
+        ):
+            result = await super().execute_single(*arguments)
+        return result
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws's connection_init: its payload's `Authorization` authenticates the socket (a
         browser cannot set headers on a websocket). No token: a visitor (public subscriptions only); a token
@@ -257,6 +298,22 @@ class GraphQLApp(GraphQL[Context, None]):
         context.renew_loaders()
         return UNSET
 
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """A result that met a database unable to serve becomes edge.py's 503 body (logged in one line)."""
+        for error in result.errors or ():
+            if error.extensions and error.extensions.get("code") == SERVICE_UNAVAILABLE:
+                original = error.original_error or error
+                log_unavailable(original, database_unavailable(original) or "unknown")
+                return cast(GraphQLHTTPResponse, UNAVAILABLE_BODY)
+        return await super().process_result(request, result)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        if response_data is UNAVAILABLE_BODY:
+            return unavailable_response(self.settings.retry_after_seconds)
+        return super().create_response(response_data, sub_response)
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         # strawberry's whole way serves everything but plain JSON operations (GET, forms, uploads, batches,
         # streams, websockets): none of them is served from the account cache. With the fast paths off it
@@ -273,7 +330,12 @@ class GraphQLApp(GraphQL[Context, None]):
         return await self._context(request, response, reads_only=reads_only)
 
     async def _context(self, request: Request, response: Response, reads_only: bool) -> Context:
-        authentication = await self.authenticate(request, reads_only)
+        try:
+            authentication = await self.authenticate(request, reads_only)
+        except Exception as error:
+            if not (connection_dropped(error) and _retry_allowed(request, reads_only)):
+                raise
+            authentication = await self.authenticate(request, reads_only)
         loaders = Loaders(self.db)
         if authentication.account is not None:
             loaders.prime("account_by_id", authentication.account.id, authentication.account)
@@ -324,14 +386,19 @@ def create_app(
         oidc = OidcVerifier(settings.oidc_issuer, settings.oidc_audience)
     graphql = GraphQLApp(settings, database, oidc)
 
-    async def health(_: Request) -> JSONResponse:
-        try:
-            async with database.read() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception as error:
-            log.warning("health check failed", extra={"error": repr(error)})
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "dialect": database.dialect})
+    health = HealthChecks(database, settings)
+
+    async def live(_: Request) -> JSONResponse:
+        """The process answers: nothing else is checked (a database outage must not get it restarted)."""
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    async def ready(_: Request) -> JSONResponse:
+        """503 while this process cannot serve: database unreachable or not writable, or disk full."""
+        readiness = await health.readiness()
+        headers = {"Cache-Control": "no-store"}
+        if not readiness.ready:
+            headers["Retry-After"] = str(settings.retry_after_seconds)
+        return JSONResponse(readiness.body(), status_code=200 if readiness.ready else 503, headers=headers)
 
     async def document(request: Request) -> Response:
         """D5: the PDF for the people concerned; 404 for anyone else, whether the document exists or not."""
@@ -375,6 +442,7 @@ def create_app(
             await stop_listening(database.url)
             if oidc is not None:
                 await oidc.aclose()
+            await health.dispose()
             if db is None:
                 await database.dispose()
 
@@ -382,7 +450,9 @@ def create_app(
     routes: list[Any] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
-        Route("/health", health, methods=["GET"]),
+        Route("/health", ready, methods=["GET"]),
+        Route("/health/live", live, methods=["GET"]),
+        Route("/health/ready", ready, methods=["GET"]),
         Route("/documents/{token}", document, methods=["GET"]),
         Route("/exports/registrations.csv", registrations_csv, methods=["GET"]),
         Route("/exports/registrations.xlsx", registrations_xlsx, methods=["GET"]),
@@ -392,6 +462,8 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = database
+    # Added first, so it runs inside RequestIdMiddleware: its answers carry the request id.
+    app.add_middleware(FaultMiddleware, retry_after=settings.retry_after_seconds)
     app.add_middleware(RequestIdMiddleware)
     return app
 
@@ -406,7 +478,7 @@ def __getattr__(name: str) -> Any:
     if name == "app":
         if _app is None:
             settings = load_settings()
-            configure_logging(settings.log_level)
+            configure_logging(settings.log_level, settings.log_tracebacks_per_minute)
             _app = create_app(settings)
         return _app
     raise AttributeError(name)

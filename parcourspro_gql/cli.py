@@ -27,9 +27,13 @@ def _database(settings: Settings) -> Database:
 
 
 async def _migrate(settings: Settings) -> None:
+    from dataclasses import replace
+
     from parcourspro_gql.migrate import upgrade
 
-    db = _database(settings)
+    # An index built on a big table may take minutes: no statement limit for migrations (the lock limit
+    # stays, so that a migration waiting behind traffic gives up instead of queueing everyone behind it).
+    db = _database(replace(settings, db_statement_timeout_seconds=0.0, db_command_timeout_seconds=3600.0))
     try:
         await upgrade(db.engine)
     finally:
@@ -279,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as error:
             print(f"Configuration invalide : {error}", file=sys.stderr)
             return 2
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_tracebacks_per_minute)
     return int(args.handler(settings, args))
 
 

@@ -89,6 +89,22 @@ class Settings:
     # The engine's shortcuts (plans, leaf fast path, the view's short path, rows from the instance dict); off,
     # the API is plain strawberry and graphql-core: the same answers, slower (CI runs the suite both ways).
     fast_paths: bool = True
+    # Database time limits (issue 20): nothing waits on the database for longer than these.
+    db_connect_timeout_seconds: float = 5.0
+    db_command_timeout_seconds: float = 20.0
+    db_pool_timeout_seconds: float = 10.0
+    db_statement_timeout_seconds: float = 15.0
+    db_lock_timeout_seconds: float = 5.0
+    sqlite_busy_timeout_seconds: float = 10.0
+    # Readiness (/health/ready): its whole budget, the free disk it requires next to a SQLite file, and the
+    # age past which a due email counts as backlog.
+    health_timeout_seconds: float = 1.5
+    health_min_free_disk_mb: int = 100
+    health_outbox_max_age_minutes: int = 10
+    # The Retry-After of a 503 when the database is unavailable.
+    retry_after_seconds: int = 5
+    # Full tracebacks logged per minute and process; beyond, errors are logged in one line.
+    log_tracebacks_per_minute: int = 10
 
     @property
     def is_production(self) -> bool:
@@ -126,6 +142,10 @@ _INT_FIELDS = {
     "retention_unverified_days",
     "retention_audit_days",
     "retention_evidence_days",
+    "health_min_free_disk_mb",
+    "health_outbox_max_age_minutes",
+    "retry_after_seconds",
+    "log_tracebacks_per_minute",
 }
 _FLOAT_FIELDS = {
     "mail_lease_seconds",
@@ -134,6 +154,13 @@ _FLOAT_FIELDS = {
     "seat_offer_hours",
     "scheduler_interval_seconds",
     "scheduler_lease_seconds",
+    "db_connect_timeout_seconds",
+    "db_command_timeout_seconds",
+    "db_pool_timeout_seconds",
+    "db_statement_timeout_seconds",
+    "db_lock_timeout_seconds",
+    "sqlite_busy_timeout_seconds",
+    "health_timeout_seconds",
 }
 # Of those, the ones that must be strictly positive (an offer, a loop interval, a lease of 0 make no sense).
 _POSITIVE_FIELDS = {"seat_offer_hours", "scheduler_interval_seconds", "scheduler_lease_seconds"}
@@ -219,10 +246,20 @@ def _seconds(name: str, raw: str) -> float:
 
 
 def _check_time_limits(settings: Settings) -> None:
-    """Limits that only make sense together: a send must fit in its lease."""
+    """Limits that only make sense together: a send must fit in its lease, a readiness check must answer
+    before an orchestrator's probe gives up (they wait 1 s by default, some allow a few)."""
     if not 0 < settings.mail_send_timeout_seconds < settings.mail_lease_seconds:
         raise ConfigError(
             "PARCOURSPRO_MAIL_SEND_TIMEOUT_SECONDS must be above 0 and below PARCOURSPRO_MAIL_LEASE_SECONDS"
+        )
+    if not 0.1 <= settings.health_timeout_seconds <= 10:
+        raise ConfigError("PARCOURSPRO_HEALTH_TIMEOUT_SECONDS must be between 0.1 and 10")
+    for name in ("db_connect_timeout_seconds", "db_command_timeout_seconds", "db_pool_timeout_seconds"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"PARCOURSPRO_{name.upper()} must be above 0")
+    if settings.retry_after_seconds < 1 or settings.log_tracebacks_per_minute < 0:
+        raise ConfigError(
+            "PARCOURSPRO_RETRY_AFTER_SECONDS must be 1 or more, tracebacks per minute 0 or more"
         )
 
 

@@ -7,6 +7,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -163,13 +164,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 _WRITE_OPTION = "parcourspro_write"
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -199,29 +200,68 @@ def _bump_write_generation(*_: Any) -> None:
     _write_generation += 1
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+@dataclass(frozen=True)
+class DatabaseLimits:
+    """How long anything may wait on the database (seconds; 0 turns a server-side limit off). Without them a
+    frozen database holds every request, and every pooled connection, for as long as it stays frozen."""
+
+    connect: float = 5.0  # opening a connection (asyncpg)
+    command: float = 20.0  # one statement, measured by the driver (asyncpg), above `statement`
+    pool: float = 10.0  # waiting for a pooled connection to come free
+    statement: float = 15.0  # PostgreSQL's statement_timeout
+    lock: float = 5.0  # PostgreSQL's lock_timeout
+    sqlite_busy: float = 10.0  # SQLite's busy timeout: waiting for another writer
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> DatabaseLimits:
+        return cls(
+            connect=settings.db_connect_timeout_seconds,
+            command=settings.db_command_timeout_seconds,
+            pool=settings.db_pool_timeout_seconds,
+            statement=settings.db_statement_timeout_seconds,
+            lock=settings.db_lock_timeout_seconds,
+            sqlite_busy=settings.sqlite_busy_timeout_seconds,
+        )
+
+
+def create_engine(database_url: str, limits: DatabaseLimits | None = None, **kwargs: Any) -> AsyncEngine:
     """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg), configured for our use."""
-    engine = _create_engine(database_url, **kwargs)
+    engine = _create_engine(database_url, limits or DatabaseLimits(), **kwargs)
     event.listen(engine.sync_engine, "commit", _bump_write_generation)
     return engine
 
 
-def _create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+def _create_engine(database_url: str, limits: DatabaseLimits, **kwargs: Any) -> AsyncEngine:
+    if kwargs.get("poolclass") is None:
+        kwargs.setdefault("pool_timeout", limits.pool)
     if database_url.startswith("sqlite"):
         # Sessions always end their transaction themselves; a second ROLLBACK when the pool takes the connection
         # back would be one more thread round trip for nothing.
         kwargs.setdefault("pool_reset_on_return", None)
-        engine = create_async_engine(database_url, connect_args={"timeout": 30}, **kwargs)
-        _configure_sqlite(engine)
+        engine = create_async_engine(database_url, connect_args={"timeout": limits.sqlite_busy}, **kwargs)
+        _configure_sqlite(engine, limits.sqlite_busy)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    if kwargs.get("poolclass") is None:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
     # No ping at each checkout (one more round trip for every read session): a connection that the server
-    # dropped fails one statement, SQLAlchemy then invalidates the pool and the next request reconnects;
-    # connections are renewed every 30 minutes, before idle timeouts of proxies and balancers.
+    # dropped fails one statement, SQLAlchemy then invalidates the pool and the next request reconnects (a
+    # query is retried once, app.py); connections are renewed every 30 minutes, before idle timeouts of
+    # proxies and balancers.
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", 1800)
-    return create_async_engine(database_url, **kwargs)
+    connect_args = {
+        "timeout": limits.connect,
+        "command_timeout": limits.command,
+        # Sent with the startup packet: no round trip per connection. PgBouncer in transaction mode refuses
+        # unknown startup parameters: list them in its ignore_startup_parameters, or set them on the role.
+        "server_settings": {
+            "statement_timeout": str(int(limits.statement * 1000)),
+            "lock_timeout": str(int(limits.lock * 1000)),
+        },
+        **kwargs.pop("connect_args", {}),
+    }
+    return create_async_engine(database_url, connect_args=connect_args, **kwargs)
 
 
 class Database:
@@ -249,7 +289,9 @@ class Database:
 
     @classmethod
     def from_url(cls, database_url: str, settings: Any = None, **engine_kwargs: Any) -> Database:
-        return cls(create_engine(database_url, **engine_kwargs), settings)
+        """A database whose time limits are the settings' (the defaults of DatabaseLimits without them)."""
+        limits = DatabaseLimits.from_settings(settings) if settings is not None else None
+        return cls(create_engine(database_url, limits, **engine_kwargs), settings)
 
     @property
     def url(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -49,10 +51,39 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Send every logger's records as JSON lines to stderr."""
+class TracebackLimit(logging.Filter):
+    """At most `per_minute` traces a minute: a fault that fails every request (a bug on a hot path, a
+    dependency gone) would otherwise write a full trace per request, megabytes a minute. Past the limit a
+    record keeps its line (message, request id, extras) and loses its trace, saying so (`trace_suppressed`)."""
+
+    def __init__(self, per_minute: int) -> None:
+        super().__init__()
+        self.per_minute = per_minute
+        self._lock = threading.Lock()
+        self._window_start = float("-inf")
+        self._count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info:
+            return True
+        with self._lock:
+            now = time.monotonic()
+            if now - self._window_start >= 60:
+                self._window_start, self._count = now, 0
+            self._count += 1
+            allowed = self._count <= self.per_minute
+        if not allowed:
+            record.exc_info = None
+            record.exc_text = None
+            record.trace_suppressed = True
+        return True
+
+
+def configure_logging(level: str = "INFO", tracebacks_per_minute: int = 10) -> None:
+    """Send every logger's records as JSON lines to stderr, with at most `tracebacks_per_minute` traces."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(TracebackLimit(tracebacks_per_minute))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

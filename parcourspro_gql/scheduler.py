@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parcourspro_gql.clock import clock
-from parcourspro_gql.db import Database, rows_changed
+from parcourspro_gql.db import Database, database_unavailable, rows_changed
 
 # The domain modules that own a kind of task register its handler when imported.
 from parcourspro_gql.domain import registrations, reminders  # noqa: F401
@@ -151,7 +151,11 @@ class Scheduler:
         while not stop.is_set():
             try:
                 await self.run_once()
-            except Exception:
-                log.exception("scheduler iteration failed")
+            except Exception as error:
+                # A database outage is one warning line per iteration, not a trace every `interval` (issue 20).
+                if database_unavailable(error):
+                    log.warning("scheduler: database unavailable", extra={"error": repr(error)})
+                else:
+                    log.exception("scheduler iteration failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -22,18 +22,22 @@ from sqlalchemy.engine import make_url
 from parcourspro_gql.app import create_app
 from parcourspro_gql.clock import clock as app_clock
 from parcourspro_gql.config import Settings, load_settings
-from parcourspro_gql.db import Base, Database, create_engine
+from parcourspro_gql.db import Base, Database, DatabaseLimits, create_engine
 from parcourspro_gql.engine import fallbacks
 from parcourspro_gql.migrate import upgrade
 
 # Helpers shared by the test folders (world builders, operations) import as plain modules.
 sys.path.insert(0, str(Path(__file__).with_name("support")))
+from suite_limits import SUITE_LIMITS
 
 TEST_DATABASE_URL = os.environ.get("PARCOURSPRO_TEST_DATABASE_URL", "")
 # The suite runs with the engine's fast paths on (the default) and, in CI's second pass, off.
 FAST_PATHS = os.environ.get("PARCOURSPRO_FAST_PATHS", "true")
 # A shortcut of the engine that fails unexpectedly raises here instead of quietly taking the normal way.
 fallbacks.switch.raise_in_tests = True
+# CREATE and DROP DATABASE wait for a checkpoint, which takes a while on a busy machine: no statement limit
+# for the suite's own set-up (the app's limits are tested in tests/faults).
+UNLIMITED = DatabaseLimits(statement=0, command=600)
 Gql = Callable[..., Awaitable[dict[str, Any]]]
 
 
@@ -58,7 +62,7 @@ async def create_test_database(tmp_dir: Path) -> tuple[str, Callable[[], Awaitab
 
         return f"sqlite+aiosqlite:///{path}", drop_file
     admin_url, name = _postgres_admin_url(TEST_DATABASE_URL)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
+    admin = create_engine(admin_url, UNLIMITED, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
     try:
         async with admin.connect() as connection:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -82,7 +86,7 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 async def database_url(var_dir: Path) -> AsyncIterator[str]:
     url, drop = await create_test_database(var_dir)
-    engine = create_engine(url)
+    engine = create_engine(url, UNLIMITED)
     await upgrade(engine)
     await engine.dispose()
     yield url
@@ -109,6 +113,7 @@ def settings(database_url: str, var_dir: Path) -> Settings:
             "PARCOURSPRO_MAIL_DISPATCH": "false",
             "PARCOURSPRO_PASSWORD_HASH_PROFILE": "test",
             "PARCOURSPRO_FAST_PATHS": FAST_PATHS,
+            **SUITE_LIMITS,
         }
     )
 

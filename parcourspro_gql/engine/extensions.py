@@ -14,6 +14,8 @@ from strawberry.extensions.max_aliases import create_validator as create_alias_r
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.schema.schema import validate_document
 
+from parcourspro_gql.db import database_unavailable
+from parcourspro_gql.edge import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from parcourspro_gql.engine.cost import cost_report, limit_cost
 from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
 
@@ -48,6 +50,28 @@ def _validate(schema: GraphQLSchema, query: str, rules: tuple[type, ...]) -> lis
     return validate_document(schema, parse_document(query, max_tokens=MAX_TOKENS), rules)
 
 
+def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """What the client sees of an error: expected ones as they are; a database that cannot serve as
+    SERVICE_UNAVAILABLE (the view answers 503 and keeps the original for its log line); anything else as
+    "Erreur interne" with the request id."""
+    if is_expected(error):
+        return error
+    if database_unavailable(error.original_error):
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE,
+            nodes=error.nodes,
+            path=error.path,
+            original_error=error.original_error,
+            extensions={"code": SERVICE_UNAVAILABLE, "requestId": request_id},
+        )
+    return GraphQLError(
+        INTERNAL_ERROR_MESSAGE,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
+
+
 class RequestGuards(SchemaExtension):
     """The request pipeline in one extension and one hook (each hook costs every request a generator and a
     context manager): the token limit and the validation rules (depth, aliases, introspection in production),
@@ -68,17 +92,7 @@ class RequestGuards(SchemaExtension):
         if result is None or not result.errors:
             return
         request_id = getattr(context.context, "request_id", None)
-        result.errors = [
-            error
-            if is_expected(error)
-            else GraphQLError(
-                INTERNAL_ERROR_MESSAGE,
-                nodes=error.nodes,
-                path=error.path,
-                extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-            )
-            for error in result.errors
-        ]
+        result.errors = [_masked(error, request_id) for error in result.errors]
 
     def _prepare(self, context: Any) -> None:
         """Parses and validates the document from the caches, and refuses it when over budget, before

@@ -16,6 +16,9 @@ log = logging.getLogger("parcourspro_gql.events")
 
 # After a lost connection, the next attempts wait this long, doubling up to the maximum.
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0
+# Opening the connection (issue 20: nothing waits on the database for ever): asyncpg's own default is 60 s,
+# during which a socket's connection_init waits on a frozen server. Its TimeoutError is an OSError: retried.
+CONNECT_TIMEOUT = 5.0
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -53,7 +56,7 @@ class Listener:
         self._lost.set()
 
     async def _connect(self) -> None:
-        connection = await asyncpg.connect(self.dsn)
+        connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT)
         connection.add_termination_listener(self._on_lost)
         await connection.add_listener(CHANNEL, self._on_notify)
         self._connection = connection

@@ -13,6 +13,7 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
+from parcourspro_gql.db import database_unavailable
 from parcourspro_gql.engine.execution import FastFields, FastPathExecutionContext, mark_fast_fields
 from parcourspro_gql.engine.extensions import RequestGuards, is_expected
 from parcourspro_gql.schema.accounts.affiliation import AffiliationMutations
@@ -81,7 +82,8 @@ class ParcoursProSchema(strawberry.Schema):
     ) -> None:
         """Logs unexpected errors with their trace; expected ones are the client's business."""
         for error in errors:
-            if not is_expected(error):
+            # A database that cannot serve is not a bug: the view logs it in one line, without a trace.
+            if not is_expected(error) and not database_unavailable(error.original_error):
                 original = error.original_error
                 log.error(
                     "unexpected error in GraphQL execution",

@@ -179,8 +179,8 @@ async def test_a_send_past_its_time_limit_may_arrive_twice_and_says_so(db, relay
     loop = asyncio.get_running_loop()
     began = loop.time()
     report = await slow.run_once()
-    # Cut at its limit: the SMTP client's own clean-up (QUIT to a stalled relay) is not waited for.
-    assert loop.time() - began < 2
+    # Cut at its limit: the SMTP client's own clean-up (QUIT to a stalled relay, 5 s here) is not waited for.
+    assert loop.time() - began < 4
     assert (report.sent, report.failed) == (0, 1)
     relay.resume.set()
     clock.advance(timedelta(seconds=31))

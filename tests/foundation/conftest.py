@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from suite_limits import SUITE_LIMITS
 
 
 @pytest.fixture
@@ -18,6 +19,7 @@ def environ(empty_database_url: str, tmp_path: Path) -> dict[str, str]:
             "PARCOURSPRO_VAR_DIR": str(tmp_path / "var"),
             "PARCOURSPRO_MAIL_URL": f"file://{tmp_path}/mail",
             "PARCOURSPRO_PASSWORD_HASH_PROFILE": "test",
+            **SUITE_LIMITS,
         }
     )
     return env

@@ -20,7 +20,15 @@ async def test_typename_over_post(gql):
 async def test_health_reports_the_database(client, db):
     response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "dialect": db.dialect}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "writable": "ok",
+        "disk": "ok",
+        "outbox": "ok",
+        "outboxBacklog": 0,
+        "outboxStuck": 0,
+    }
 
 
 async def test_health_fails_when_the_database_is_unreachable(tmp_path: Path):
@@ -34,9 +42,13 @@ async def test_health_fails_when_the_database_is_unreachable(tmp_path: Path):
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         response = await http.get("/health")
+        live = await http.get("/health/live")
     await app.state.db.dispose()
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "unreachable"}
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["database"] == "unreachable"
+    # The process itself is fine: an orchestrator must not restart it for the database's sake.
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
 
 
 async def test_request_id_is_returned_and_a_sane_incoming_one_is_kept(client):
