@@ -27,8 +27,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from parcourspro_gql.auth.authenticate import Authentication, authenticate
@@ -51,6 +52,19 @@ from parcourspro_gql.mail.sender import Sender, sender_from_url
 from parcourspro_gql.scheduler import Scheduler
 from parcourspro_gql.schema.context import Context
 from parcourspro_gql.schema.schema import build_schema
+from parcourspro_gql.web.caching import cache_control
+from parcourspro_gql.web.cors import cors_middleware, parse_origins
+from parcourspro_gql.web.negotiation import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    http_refusal,
+    is_request_error,
+    method_not_allowed,
+    response_media_type,
+    status_for,
+    vary,
+)
+from parcourspro_gql.web.negotiation import PRIVATE as PRIVATE_CACHE
 
 if TYPE_CHECKING:
     from parcourspro_gql.auth.oidc import OidcVerifier
@@ -141,12 +155,13 @@ def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | 
 
 
 # Personal data: never kept by a shared cache (proxy, CDN) nor by the browser's disk cache.
-PRIVATE = {"Cache-Control": "private, no-store", "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
+PRIVATE = {"Cache-Control": PRIVATE_CACHE, "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    """strawberry's ASGI view with our context, no queries over GET, and GraphiQL from our own assets.
-    Subscriptions run over graphql-transport-ws only (see live.py)."""
+    """strawberry's ASGI view with our context, queries over GET, JSON refusals, GraphQL-over-HTTP media types
+    and status codes, and GraphiQL from our own assets. Subscriptions run over graphql-transport-ws only (see
+    live.py)."""
 
     graphql_transport_ws_handler_class = LiveHandler
 
@@ -154,7 +169,8 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(
             build_schema(production=settings.is_production, fast_paths=settings.fast_paths),
             graphql_ide=None if settings.is_production else "graphiql",
-            allow_queries_via_get=False,
+            # Queries only (execute_single refuses mutations over GET): public reads can be cached.
+            allow_queries_via_get=True,
             # The legacy graphql-ws protocol (subscriptions-transport-ws) is unmaintained: one protocol, whose
             # ping/pong our keep-alive uses.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -190,10 +206,11 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """strawberry's ASGI entry, with a short way for the requests of every client: a plain JSON POST (see
-        plain_json_operation) is executed by the view's own steps (context, execute_single, process_result,
-        create_response), without the dispatch that serves websockets, GET, multipart uploads, batches and
-        streams, nor its second parse of the body. Anything else takes strawberry's whole way, and so does
-        everything when the fast paths are off (PARCOURSPRO_FAST_PATHS)."""
+        plain_json_operation) and a GET of an operation are executed by the view's own steps (context,
+        execute_single, process_result, create_response), without the dispatch that serves websockets,
+        multipart uploads, batches and streams, nor its second parse of the body. Anything else takes
+        strawberry's whole way, and so does every GET and POST when the fast paths are off
+        (PARCOURSPRO_FAST_PATHS). Either way, every refusal is JSON (web/negotiation.py)."""
         shortcut = ROW_SHORTCUT.set(self.settings.fast_paths)
         try:
             await self._dispatch(scope, receive, send)
@@ -201,19 +218,53 @@ class GraphQLApp(GraphQL[Context, None]):
             ROW_SHORTCUT.reset(shortcut)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not self.settings.fast_paths:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
         try:
+            response = await self._http(request)
+        except HTTPException as error:
+            media_type = response_media_type(request.headers.get("accept"))
+            response = http_refusal(error.status_code, error.reason, media_type)
+        response.headers.setdefault("cache-control", PRIVATE_CACHE)
+        await response(scope, receive, send)
+
+    async def _http(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            return method_not_allowed(response_media_type(request.headers.get("accept")))
+        if not self.settings.fast_paths:
+            return await self.run(request)
+        if request.method == "POST":
             operation = plain_json_operation(request, await request.body())
             if operation is None:
-                response = await self.run(request)
-            else:
-                response = await self._answer(request, operation)
-        except HTTPException as error:
-            response = PlainTextResponse(error.reason, status_code=error.status_code)
-        await response(scope, receive, send)
+                return await self.run(request)
+            return await self._answer(request, operation)
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return await self.run(request)
+        return await self._answer(request, self._get_operation(request))
+
+    def _get_operation(self, request: Request) -> GraphQLRequestData:
+        """The operation of a GET: `query`, `operationName`, and `variables` and `extensions` as URL-encoded
+        JSON (GraphQL over HTTP). Only queries run: execute_single refuses anything else over GET."""
+        params = self.parse_query_params(request.query_params)  # type: ignore[arg-type]
+        query, variables, extensions, name = (
+            params.get(key) for key in ("query", "variables", "extensions", "operationName")
+        )
+        if not isinstance(variables, dict | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `variables` must be an object or null, if provided."
+            )
+        if not isinstance(extensions, dict | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `extensions` must be an object or null, if provided."
+            )
+        return GraphQLRequestData(
+            query=query or None,
+            variables=variables or None,
+            operation_name=name or None,
+            extensions=extensions,
+        )
 
     async def _answer(self, request: Request, operation: GraphQLRequestData) -> Response:
         sub_response = await self.get_sub_response(request)
@@ -231,7 +282,50 @@ class GraphQLApp(GraphQL[Context, None]):
         response_data = await self.process_result(request=request, result=result)
         if result.errors:
             self._handle_errors(result.errors, response_data)
-        return self.create_response(response_data=response_data, sub_response=sub_response)
+        response = self.create_response(response_data=response_data, sub_response=sub_response)
+        response.headers["cache-control"] = cache_control(
+            method=request.method,
+            anonymous="authorization" not in request.headers,
+            document=operation.query,
+            operation_name=operation.operation_name,
+            succeeded=not result.errors,
+            public_seconds=self.settings.public_cache_seconds,
+        )
+        if request.method == "GET":
+            # A cache keeps one answer per URL: it must tell apart the media types and the callers.
+            response.headers["vary"] = vary(response.headers.get("vary"), "Accept", "Authorization")
+        return response
+
+    async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
+        sub_response = await super().get_sub_response(request)
+        # What create_response answers in: it is not handed the request.
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        return sub_response
+
+    async def process_result(  # type: ignore[override]
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response_data = await super().process_result(request, result)
+        accepted = response_media_type(request.headers.get("accept"))
+        if accepted == GRAPHQL_RESPONSE_JSON and is_request_error(result.data, result.errors):
+            # GraphQL over HTTP: a request that never executed has no `data` entry (and answers 400).
+            response_data.pop("data", None)
+        return response_data
+
+    def create_response(  # type: ignore[override]
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        media_type = sub_response.media_type or JSON
+        status = 200 if isinstance(response_data, list) else status_for(response_data, media_type)
+        response = Response(self.encode_json(response_data), status_code=status, media_type=media_type)
+        response.headers.raw.extend(
+            (name, value) for name, value in sub_response.headers.raw if name != b"content-type"
+        )
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws's connection_init: its payload's `Authorization` authenticates the socket (a
@@ -380,7 +474,8 @@ def create_app(
 
     registrations_csv, registrations_xlsx = export_routes(database, graphql.authenticate)
     routes: list[Any] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Every method reaches the view, which refuses those it does not serve in JSON (405 with Allow).
+        Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
         Route("/documents/{token}", document, methods=["GET"]),
@@ -389,7 +484,8 @@ def create_app(
     ]
     if not settings.is_production:
         routes.append(Mount("/static", StaticFiles(packages=[("parcourspro_gql", "static")]), name="static"))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [cors] if (cors := cors_middleware(parse_origins(settings.cors_origins))) else []
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = database
     app.add_middleware(RequestIdMiddleware)

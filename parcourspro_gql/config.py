@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+# An exact origin: scheme, host, optional port; no path, no wildcard.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 class ConfigError(RuntimeError):
@@ -59,6 +63,10 @@ class Settings:
     # Live updates (N2): seconds between the server's keep-alive pings on an idle websocket (and between its
     # checks of the connection's token expiry).
     ws_ping_seconds: float = 15.0
+    # HTTP edge: browser origins allowed by CORS (exact, comma-separated; empty: same origin only), and how
+    # long shared caches may keep an anonymous GET of the public catalogue.
+    cors_origins: str = ""
+    public_cache_seconds: int = 60
     # Structures (S3)
     review_deadline_hours: int = 48
     # Registrations (G3-G5)
@@ -117,6 +125,7 @@ _INT_FIELDS = {
     "login_max_failures_per_address",
     "login_window_minutes",
     "review_deadline_hours",
+    "public_cache_seconds",
     "annual_quota",
     "formation_quota",
     "structure_cap",
@@ -151,6 +160,7 @@ _STR_FIELDS = {
     "jwt_private_key",
     "oidc_issuer",
     "oidc_audience",
+    "cors_origins",
 }
 
 
@@ -197,6 +207,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ) from error
     if any(not 1 <= day <= 60 for day in days):
         raise ConfigError("PARCOURSPRO_REMINDER_DAYS must be days from 1 to 60")
+    if settings.public_cache_seconds < 0:
+        raise ConfigError("PARCOURSPRO_PUBLIC_CACHE_SECONDS must be 0 or more")
+    for origin in settings.cors_origins.split(","):
+        if origin.strip() and not _ORIGIN.match(origin.strip().rstrip("/")):
+            raise ConfigError(
+                f"PARCOURSPRO_CORS_ORIGINS: {origin.strip()!r} is not an exact origin (scheme://host[:port])"
+            )
     if bool(settings.oidc_issuer) != bool(settings.oidc_audience):
         raise ConfigError("PARCOURSPRO_OIDC_ISSUER and PARCOURSPRO_OIDC_AUDIENCE go together")
     if not settings.secret_key:
