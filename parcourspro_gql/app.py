@@ -16,7 +16,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -35,7 +36,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from parcourspro_gql.auth.authenticate import Authentication, authenticate
 from parcourspro_gql.auth.cache import AccountCache
 from parcourspro_gql.auth.tokens import AccessTokens
-from parcourspro_gql.config import Settings, load_settings
+from parcourspro_gql.config import ConfigError, Settings, load_settings
 from parcourspro_gql.db import Database
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import documents
@@ -54,12 +55,14 @@ from parcourspro_gql.schema.context import Context
 from parcourspro_gql.schema.schema import build_schema
 from parcourspro_gql.web.caching import cache_control
 from parcourspro_gql.web.cors import cors_middleware, parse_origins
+from parcourspro_gql.web.documents import DocumentRefused, ManifestError, TrustedDocuments, load_manifest
 from parcourspro_gql.web.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
     http_refusal,
     is_request_error,
     method_not_allowed,
+    refusal,
     response_media_type,
     status_for,
     vary,
@@ -158,6 +161,17 @@ def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | 
 PRIVATE = {"Cache-Control": PRIVATE_CACHE, "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 
+def trusted_documents(settings: Settings) -> TrustedDocuments:
+    """The trusted documents of the settings; a manifest that cannot be read stops the start-up."""
+    try:
+        manifest = load_manifest(settings.trusted_documents) if settings.trusted_documents else {}
+    except ManifestError as error:
+        raise ConfigError(f"PARCOURSPRO_TRUSTED_DOCUMENTS: {error}") from error
+    return TrustedDocuments(
+        manifest, only=settings.trusted_documents_only, apq_cache_bytes=settings.apq_cache_bytes
+    )
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI view with our context, queries over GET, JSON refusals, GraphQL-over-HTTP media types
     and status codes, and GraphiQL from our own assets. Subscriptions run over graphql-transport-ws only (see
@@ -183,6 +197,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.tokens = AccessTokens(settings)
         self.oidc = oidc
         self.accounts = AccountCache(settings.auth_cache_seconds)
+        self.documents = trusted_documents(settings)
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than json.dumps on a page of a hundred nested objects.
@@ -227,6 +242,9 @@ class GraphQLApp(GraphQL[Context, None]):
         except HTTPException as error:
             media_type = response_media_type(request.headers.get("accept"))
             response = http_refusal(error.status_code, error.reason, media_type)
+        except DocumentRefused as refused:
+            media_type = response_media_type(request.headers.get("accept"))
+            response = refusal(refused.status_in(media_type), refused.message, refused.code, media_type)
         response.headers.setdefault("cache-control", PRIVATE_CACHE)
         await response(scope, receive, send)
 
@@ -239,10 +257,19 @@ class GraphQLApp(GraphQL[Context, None]):
             operation = plain_json_operation(request, await request.body())
             if operation is None:
                 return await self.run(request)
+            if self.documents.needed(operation.extensions):
+                operation.query = self.documents.resolve(operation.query, operation.extensions, None)
             return await self._answer(request, operation)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self.run(request)
         return await self._answer(request, self._get_operation(request))
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming its document by an APQ hash or a documentId is an operation, not a page.
+        params = request.query_params
+        return super().should_render_graphql_ide(request) and not (
+            params.get("extensions") or params.get("documentId")
+        )
 
     def _get_operation(self, request: Request) -> GraphQLRequestData:
         """The operation of a GET: `query`, `operationName`, and `variables` and `extensions` as URL-encoded
@@ -260,11 +287,26 @@ class GraphQLApp(GraphQL[Context, None]):
                 400, "The GraphQL operation's `extensions` must be an object or null, if provided."
             )
         return GraphQLRequestData(
-            query=query or None,
+            query=self.documents.resolve(query or None, extensions, params.get("documentId")),
             variables=variables or None,
             operation_name=name or None,
             extensions=extensions,
         )
+
+    async def parse_http_body(  # type: ignore[override]
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """strawberry's whole way (a body the short way does not take: an APQ hash or a `documentId` without
+        `query`, say): the document it names, through the same rules (web/documents.py)."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return data  # refused: batching is off
+        document_id = None
+        if request.method == "POST":
+            raw = self.parse_json(await request.get_body())
+            document_id = raw.get("documentId") if isinstance(raw, dict) else None
+        data.query = self.documents.resolve(data.query, data.extensions, document_id)
+        return data
 
     async def _answer(self, request: Request, operation: GraphQLRequestData) -> Response:
         sub_response = await self.get_sub_response(request)

@@ -67,6 +67,11 @@ class Settings:
     # long shared caches may keep an anonymous GET of the public catalogue.
     cors_origins: str = ""
     public_cache_seconds: int = 60
+    # Trusted documents: the manifest file (JSON sha256 -> document, GraphQL Codegen's client preset), whether
+    # only its documents run, and the bytes of documents that Apollo's APQ may register per process.
+    trusted_documents: str = ""
+    trusted_documents_only: bool = False
+    apq_cache_bytes: int = 4 * 1024 * 1024
     # Structures (S3)
     review_deadline_hours: int = 48
     # Registrations (G3-G5)
@@ -126,6 +131,7 @@ _INT_FIELDS = {
     "login_window_minutes",
     "review_deadline_hours",
     "public_cache_seconds",
+    "apq_cache_bytes",
     "annual_quota",
     "formation_quota",
     "structure_cap",
@@ -146,7 +152,7 @@ _FLOAT_FIELDS = {
 }
 # Of those, the ones that must be strictly positive (an offer, a loop interval, a lease of 0 make no sense).
 _POSITIVE_FIELDS = {"seat_offer_hours", "scheduler_interval_seconds", "scheduler_lease_seconds"}
-_BOOL_FIELDS = {"staggered_opening", "mail_dispatch", "fast_paths"}
+_BOOL_FIELDS = {"staggered_opening", "mail_dispatch", "fast_paths", "trusted_documents_only"}
 _STR_FIELDS = {
     "reminder_days",
     "env",
@@ -161,6 +167,7 @@ _STR_FIELDS = {
     "oidc_issuer",
     "oidc_audience",
     "cors_origins",
+    "trusted_documents",
 }
 
 
@@ -209,6 +216,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("PARCOURSPRO_REMINDER_DAYS must be days from 1 to 60")
     if settings.public_cache_seconds < 0:
         raise ConfigError("PARCOURSPRO_PUBLIC_CACHE_SECONDS must be 0 or more")
+    if settings.trusted_documents_only and not settings.trusted_documents:
+        raise ConfigError(
+            "PARCOURSPRO_TRUSTED_DOCUMENTS_ONLY needs a manifest in PARCOURSPRO_TRUSTED_DOCUMENTS"
+        )
+    if settings.apq_cache_bytes < 0:
+        raise ConfigError("PARCOURSPRO_APQ_CACHE_BYTES must be 0 or more")
     for origin in settings.cors_origins.split(","):
         if origin.strip() and not _ORIGIN.match(origin.strip().rstrip("/")):
             raise ConfigError(
