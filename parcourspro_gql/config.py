@@ -55,6 +55,9 @@ class Settings:
     reset_token_ttl_minutes: int = 60
     access_token_ttl_minutes: int = 15
     refresh_token_ttl_days: int = 30
+    # A refresh token presented again this long after its rotation answers the same new pair (two tabs
+    # refreshing at once) instead of revoking its family; 0 turns the grace off.
+    refresh_reuse_grace_seconds: int = 30
     # How old the caller's account and roles may be for a query (never for a mutation); 0 reads them each time.
     auth_cache_seconds: int = 5
     login_max_failures_per_account: int = 5
@@ -125,6 +128,7 @@ _INT_FIELDS = {
     "reset_token_ttl_minutes",
     "access_token_ttl_minutes",
     "refresh_token_ttl_days",
+    "refresh_reuse_grace_seconds",
     "auth_cache_seconds",
     "login_max_failures_per_account",
     "login_max_failures_per_address",
@@ -220,6 +224,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             "PARCOURSPRO_TRUSTED_DOCUMENTS_ONLY needs a manifest in PARCOURSPRO_TRUSTED_DOCUMENTS"
         )
+    if not 0 <= settings.refresh_reuse_grace_seconds <= 300:
+        raise ConfigError("PARCOURSPRO_REFRESH_REUSE_GRACE_SECONDS must be between 0 and 300")
     if settings.apq_cache_bytes < 0:
         raise ConfigError("PARCOURSPRO_APQ_CACHE_BYTES must be 0 or more")
     for origin in settings.cors_origins.split(","):
