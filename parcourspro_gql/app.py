@@ -33,9 +33,11 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from parcourspro_gql.auth.authenticate import Authentication, authenticate
+from parcourspro_gql.auth.authenticate import Authentication, authenticate, authenticate_link
 from parcourspro_gql.auth.cache import AccountCache
+from parcourspro_gql.auth.links import document_links
 from parcourspro_gql.auth.tokens import AccessTokens
+from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.config import ConfigError, Settings, load_settings
 from parcourspro_gql.db import Database
 from parcourspro_gql.documents.render import render_pdf
@@ -469,10 +471,24 @@ def create_app(
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "dialect": database.dialect})
 
+    links = document_links(settings)
+
     async def document(request: Request) -> Response:
-        """D5: the PDF for the people concerned; 404 for anyone else, whether the document exists or not."""
-        authentication = await graphql.authenticate(request)
-        ref = documents.DocumentRef.parse(request.path_params["token"])
+        """D5: the PDF for the people concerned; 404 for anyone else, whether the document exists or not. The
+        caller is the viewer of a signed link (`?link=`, Document.url), or else of the bearer header."""
+        token = request.path_params["token"]
+        link = request.query_params.get("link")
+        if link is not None:
+            claims = links.check(token, link)
+            client = request.client.host if request.client else "unknown"
+            authentication = (
+                await authenticate_link(database, claims.account_id, claims.issued_at, client)
+                if claims is not None
+                else Authentication(Viewer.anonymous(client), rejected=True)
+            )
+        else:
+            authentication = await graphql.authenticate(request)
+        ref = documents.DocumentRef.parse(token)
         found = None
         if ref is not None and authentication.account is not None:
             async with database.read() as session:

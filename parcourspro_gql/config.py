@@ -66,6 +66,8 @@ class Settings:
     # Live updates (N2): seconds between the server's keep-alive pings on an idle websocket (and between its
     # checks of the connection's token expiry).
     ws_ping_seconds: float = 15.0
+    # Document links (Document.url): signed for one viewer and one document, valid this long.
+    document_link_minutes: int = 10
     # HTTP edge: browser origins allowed by CORS (exact, comma-separated; empty: same origin only), and how
     # long shared caches may keep an anonymous GET of the public catalogue.
     cors_origins: str = ""
@@ -135,6 +137,7 @@ _INT_FIELDS = {
     "login_window_minutes",
     "review_deadline_hours",
     "public_cache_seconds",
+    "document_link_minutes",
     "apq_cache_bytes",
     "annual_quota",
     "formation_quota",
@@ -226,6 +229,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     if not 0 <= settings.refresh_reuse_grace_seconds <= 300:
         raise ConfigError("PARCOURSPRO_REFRESH_REUSE_GRACE_SECONDS must be between 0 and 300")
+    if not 1 <= settings.document_link_minutes <= 24 * 60:
+        raise ConfigError("PARCOURSPRO_DOCUMENT_LINK_MINUTES must be between 1 and 1440")
     if settings.apq_cache_bytes < 0:
         raise ConfigError("PARCOURSPRO_APQ_CACHE_BYTES must be 0 or more")
     for origin in settings.cors_origins.split(","):
