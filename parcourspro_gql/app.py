@@ -247,8 +247,45 @@ class GraphQLApp(GraphQL[Context, None]):
         except DocumentRefused as refused:
             media_type = response_media_type(request.headers.get("accept"))
             response = refusal(refused.status_in(media_type), refused.message, refused.code, media_type)
-        response.headers.setdefault("cache-control", PRIVATE_CACHE)
+        self._cache_headers(request, response)
         await response(scope, receive, send)
+
+    def _cache_headers(self, request: Request, response: Response) -> None:
+        """Cache-Control (web/caching.py) from what execute_single recorded, whichever way the request took."""
+        operation: GraphQLRequestData | None = getattr(request.state, "graphql_operation", None)
+        response.headers["cache-control"] = cache_control(
+            method=request.method,
+            anonymous="authorization" not in request.headers,
+            document=operation.query if operation else None,
+            operation_name=operation.operation_name if operation else None,
+            succeeded=response.status_code == 200 and getattr(request.state, "graphql_succeeded", False),
+            public_seconds=self.settings.public_cache_seconds,
+        )
+        if request.method == "GET" and operation is not None:
+            # A cache keeps one answer per URL: it must tell apart the media types and the callers.
+            response.headers["vary"] = vary(response.headers.get("vary"), "Accept", "Authorization")
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # What _cache_headers decides from: the document run, and whether it ran without errors.
+        request.state.graphql_operation = request_data
+        result = await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+        request.state.graphql_succeeded = not result.errors
+        return result
 
     async def _http(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
@@ -326,19 +363,7 @@ class GraphQLApp(GraphQL[Context, None]):
         response_data = await self.process_result(request=request, result=result)
         if result.errors:
             self._handle_errors(result.errors, response_data)
-        response = self.create_response(response_data=response_data, sub_response=sub_response)
-        response.headers["cache-control"] = cache_control(
-            method=request.method,
-            anonymous="authorization" not in request.headers,
-            document=operation.query,
-            operation_name=operation.operation_name,
-            succeeded=not result.errors,
-            public_seconds=self.settings.public_cache_seconds,
-        )
-        if request.method == "GET":
-            # A cache keeps one answer per URL: it must tell apart the media types and the callers.
-            response.headers["vary"] = vary(response.headers.get("vary"), "Accept", "Authorization")
-        return response
+        return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
         sub_response = await super().get_sub_response(request)
