@@ -265,7 +265,7 @@ class GraphQLApp(GraphQL[Context, None]):
             # A cache keeps one answer per URL: it must tell apart the media types and the callers.
             response.headers["vary"] = vary(response.headers.get("vary"), "Accept", "Authorization")
 
-    async def execute_single(  # type: ignore[override]
+    async def execute_single(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
@@ -313,7 +313,7 @@ class GraphQLApp(GraphQL[Context, None]):
     def _get_operation(self, request: Request) -> GraphQLRequestData:
         """The operation of a GET: `query`, `operationName`, and `variables` and `extensions` as URL-encoded
         JSON (GraphQL over HTTP). Only queries run: execute_single refuses anything else over GET."""
-        params = self.parse_query_params(request.query_params)  # type: ignore[arg-type]
+        params = self.parse_query_params(request.query_params)
         query, variables, extensions, name = (
             params.get(key) for key in ("query", "variables", "extensions", "operationName")
         )
@@ -332,7 +332,7 @@ class GraphQLApp(GraphQL[Context, None]):
             extensions=extensions,
         )
 
-    async def parse_http_body(  # type: ignore[override]
+    async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         """strawberry's whole way (a body the short way does not take: an APQ hash or a `documentId` without
@@ -371,9 +371,7 @@ class GraphQLApp(GraphQL[Context, None]):
         sub_response.media_type = response_media_type(request.headers.get("accept"))
         return sub_response
 
-    async def process_result(  # type: ignore[override]
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response_data = await super().process_result(request, result)
         accepted = response_media_type(request.headers.get("accept"))
         if accepted == GRAPHQL_RESPONSE_JSON and is_request_error(result.data, result.errors):
@@ -381,7 +379,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response_data.pop("data", None)
         return response_data
 
-    def create_response(  # type: ignore[override]
+    def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         media_type = sub_response.media_type or JSON

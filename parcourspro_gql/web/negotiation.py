@@ -57,7 +57,9 @@ def response_media_type(accept: str | None) -> str:
 def is_request_error(data: Any, errors: Sequence[Any] | None) -> bool:
     """True for the result of a request that never executed: no data and only errors without a path
     (syntax, validation, variable coercion). An execution that nulls its root has errors with a path."""
-    return data is None and bool(errors) and all(getattr(error, "path", None) is None for error in errors)
+    return (
+        data is None and bool(errors) and all(getattr(error, "path", None) is None for error in errors or ())
+    )
 
 
 def status_for(response_data: Mapping[str, Any], media_type: str) -> int:
