@@ -340,8 +340,10 @@ class GraphQLApp(GraphQL[Context, None]):
         data = await super().parse_http_body(request)
         if isinstance(data, list):
             return data  # refused: batching is off
-        document_id = None
-        if request.method == "POST":
+        if request.method == "GET":
+            # The GET of the short way reads it in _get_operation; with the fast paths off, here.
+            document_id = request.query_params.get("documentId")
+        else:
             raw = self.parse_json(await request.get_body())
             document_id = raw.get("documentId") if isinstance(raw, dict) else None
         data.query = self.documents.resolve(data.query, data.extensions, document_id)
