@@ -11,7 +11,7 @@ PIP_TOOLS := pip-tools==7.6.2
 LOCK_ARGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 	$(if $(UPGRADE),--upgrade)
 
-.PHONY: run test install install-test lock migrate seed serve lint format schema bench clean
+.PHONY: run test install install-test lock migrate seed serve lint format schema audit bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -69,5 +69,9 @@ format: install-test
 schema: install
 	$(BIN)/parcourspro-gql export-schema --output schema.graphql
 
+# The graphql-http audit (npm, pinned in .ci/graphql-http/package-lock.json) against a real server.
+audit: install
+	VENV=$(abspath $(VENV)) .ci/graphql-http/run-audit
+
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) var .pytest_cache .ruff_cache .ci/graphql-http/node_modules

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,14 +27,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from parcourspro_gql.auth.authenticate import Authentication, authenticate
+from parcourspro_gql.auth.authenticate import Authentication, authenticate, authenticate_link
 from parcourspro_gql.auth.cache import AccountCache
+from parcourspro_gql.auth.links import document_links
 from parcourspro_gql.auth.tokens import AccessTokens
-from parcourspro_gql.config import Settings, load_settings
+from parcourspro_gql.auth.viewer import Viewer
+from parcourspro_gql.config import ConfigError, Settings, load_settings
 from parcourspro_gql.db import Database, connection_dropped, database_unavailable
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import documents
@@ -58,6 +61,21 @@ from parcourspro_gql.mail.sender import Sender, sender_from_url
 from parcourspro_gql.scheduler import Scheduler
 from parcourspro_gql.schema.context import Context
 from parcourspro_gql.schema.schema import build_schema
+from parcourspro_gql.web.caching import cache_control
+from parcourspro_gql.web.cors import cors_middleware, parse_origins
+from parcourspro_gql.web.documents import DocumentRefused, ManifestError, TrustedDocuments, load_manifest
+from parcourspro_gql.web.negotiation import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    http_refusal,
+    is_request_error,
+    method_not_allowed,
+    refusal,
+    response_media_type,
+    status_for,
+    vary,
+)
+from parcourspro_gql.web.negotiation import PRIVATE as PRIVATE_CACHE
 
 if TYPE_CHECKING:
     from parcourspro_gql.auth.oidc import OidcVerifier
@@ -163,12 +181,24 @@ def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | 
 UNAVAILABLE_BODY: dict[str, Any] = {"errors": [{"extensions": {"code": SERVICE_UNAVAILABLE}}]}
 
 # Personal data: never kept by a shared cache (proxy, CDN) nor by the browser's disk cache.
-PRIVATE = {"Cache-Control": "private, no-store", "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
+PRIVATE = {"Cache-Control": PRIVATE_CACHE, "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
+
+
+def trusted_documents(settings: Settings) -> TrustedDocuments:
+    """The trusted documents of the settings; a manifest that cannot be read stops the start-up."""
+    try:
+        manifest = load_manifest(settings.trusted_documents) if settings.trusted_documents else {}
+    except ManifestError as error:
+        raise ConfigError(f"PARCOURSPRO_TRUSTED_DOCUMENTS: {error}") from error
+    return TrustedDocuments(
+        manifest, only=settings.trusted_documents_only, apq_cache_bytes=settings.apq_cache_bytes
+    )
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    """strawberry's ASGI view with our context, no queries over GET, and GraphiQL from our own assets.
-    Subscriptions run over graphql-transport-ws only (see live.py)."""
+    """strawberry's ASGI view with our context, queries over GET, JSON refusals, GraphQL-over-HTTP media types
+    and status codes, and GraphiQL from our own assets. Subscriptions run over graphql-transport-ws only (see
+    live.py)."""
 
     graphql_transport_ws_handler_class = LiveHandler
 
@@ -176,7 +206,8 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(
             build_schema(production=settings.is_production, fast_paths=settings.fast_paths),
             graphql_ide=None if settings.is_production else "graphiql",
-            allow_queries_via_get=False,
+            # Queries only (execute_single refuses mutations over GET): public reads can be cached.
+            allow_queries_via_get=True,
             # The legacy graphql-ws protocol (subscriptions-transport-ws) is unmaintained: one protocol, whose
             # ping/pong our keep-alive uses.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -189,6 +220,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.tokens = AccessTokens(settings)
         self.oidc = oidc
         self.accounts = AccountCache(settings.auth_cache_seconds)
+        self.documents = trusted_documents(settings)
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than json.dumps on a page of a hundred nested objects.
@@ -212,10 +244,11 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """strawberry's ASGI entry, with a short way for the requests of every client: a plain JSON POST (see
-        plain_json_operation) is executed by the view's own steps (context, execute_single, process_result,
-        create_response), without the dispatch that serves websockets, GET, multipart uploads, batches and
-        streams, nor its second parse of the body. Anything else takes strawberry's whole way, and so does
-        everything when the fast paths are off (PARCOURSPRO_FAST_PATHS)."""
+        plain_json_operation) and a GET of an operation are executed by the view's own steps (context,
+        execute_single, process_result, create_response), without the dispatch that serves websockets,
+        multipart uploads, batches and streams, nor its second parse of the body. Anything else takes
+        strawberry's whole way, and so does every GET and POST when the fast paths are off
+        (PARCOURSPRO_FAST_PATHS). Either way, every refusal is JSON (web/negotiation.py)."""
         shortcut = ROW_SHORTCUT.set(self.settings.fast_paths)
         try:
             await self._dispatch(scope, receive, send)
@@ -223,19 +256,119 @@ class GraphQLApp(GraphQL[Context, None]):
             ROW_SHORTCUT.reset(shortcut)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not self.settings.fast_paths:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
         try:
+            response = await self._http(request)
+        except HTTPException as error:
+            media_type = response_media_type(request.headers.get("accept"))
+            response = http_refusal(error.status_code, error.reason, media_type)
+        except DocumentRefused as refused:
+            media_type = response_media_type(request.headers.get("accept"))
+            response = refusal(refused.status_in(media_type), refused.message, refused.code, media_type)
+        self._cache_headers(request, response)
+        await response(scope, receive, send)
+
+    def _cache_headers(self, request: Request, response: Response) -> None:
+        """Cache-Control (web/caching.py) from what execute_single recorded, whichever way the request took."""
+        operation: GraphQLRequestData | None = getattr(request.state, "graphql_operation", None)
+        response.headers["cache-control"] = cache_control(
+            method=request.method,
+            anonymous="authorization" not in request.headers,
+            document=operation.query if operation else None,
+            operation_name=operation.operation_name if operation else None,
+            succeeded=response.status_code == 200 and getattr(request.state, "graphql_succeeded", False),
+            public_seconds=self.settings.public_cache_seconds,
+        )
+        if request.method == "GET" and operation is not None:
+            # A cache keeps one answer per URL: it must tell apart the media types and the callers.
+            response.headers["vary"] = vary(response.headers.get("vary"), "Accept", "Authorization")
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """strawberry's execution, on the short path and on the whole way alike. A query whose database
+        connection was dropped under it runs once more (see _retry_allowed); its loaders forget what failed.
+        Records what _cache_headers decides from: the document run, and whether it ran without errors."""
+        request.state.graphql_operation = request_data
+        arguments = (request, request_adapter, sub_response, context, root_value, request_data)
+        result = await super().execute_single(*arguments)
+        if any(connection_dropped(error.original_error) for error in result.errors or ()) and _retry_allowed(
+            request, _is_query(request_data.query or "", request_data.operation_name)
+        ):
+            result = await super().execute_single(*arguments)
+        request.state.graphql_succeeded = not result.errors
+        return result
+
+    async def _http(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            return method_not_allowed(response_media_type(request.headers.get("accept")))
+        if not self.settings.fast_paths:
+            return await self.run(request)
+        if request.method == "POST":
             operation = plain_json_operation(request, await request.body())
             if operation is None:
-                response = await self.run(request)
-            else:
-                response = await self._answer(request, operation)
-        except HTTPException as error:
-            response = PlainTextResponse(error.reason, status_code=error.status_code)
-        await response(scope, receive, send)
+                return await self.run(request)
+            if self.documents.needed(operation.extensions):
+                operation.query = self.documents.resolve(operation.query, operation.extensions, None)
+            return await self._answer(request, operation)
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return await self.run(request)
+        return await self._answer(request, self._get_operation(request))
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming its document by an APQ hash or a documentId is an operation, not a page.
+        params = request.query_params
+        return super().should_render_graphql_ide(request) and not (
+            params.get("extensions") or params.get("documentId")
+        )
+
+    def _get_operation(self, request: Request) -> GraphQLRequestData:
+        """The operation of a GET: `query`, `operationName`, and `variables` and `extensions` as URL-encoded
+        JSON (GraphQL over HTTP). Only queries run: execute_single refuses anything else over GET."""
+        params = self.parse_query_params(request.query_params)
+        query, variables, extensions, name = (
+            params.get(key) for key in ("query", "variables", "extensions", "operationName")
+        )
+        if not isinstance(variables, dict | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `variables` must be an object or null, if provided."
+            )
+        if not isinstance(extensions, dict | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `extensions` must be an object or null, if provided."
+            )
+        return GraphQLRequestData(
+            query=self.documents.resolve(query or None, extensions, params.get("documentId")),
+            variables=variables or None,
+            operation_name=name or None,
+            extensions=extensions,
+        )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """strawberry's whole way (a body the short way does not take: an APQ hash or a `documentId` without
+        `query`, say): the document it names, through the same rules (web/documents.py)."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return data  # refused: batching is off
+        if request.method == "GET":
+            # The GET of the short way reads it in _get_operation; with the fast paths off, here.
+            document_id = request.query_params.get("documentId")
+        else:
+            raw = self.parse_json(await request.get_body())
+            document_id = raw.get("documentId") if isinstance(raw, dict) else None
+        data.query = self.documents.resolve(data.query, data.extensions, document_id)
+        return data
 
     async def _answer(self, request: Request, operation: GraphQLRequestData) -> Response:
         sub_response = await self.get_sub_response(request)
@@ -255,24 +388,11 @@ class GraphQLApp(GraphQL[Context, None]):
             self._handle_errors(result.errors, response_data)
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
-    async def execute_single(
-        self,
-        request: Request,
-        request_adapter: Any,
-        sub_response: Response,
-        context: Context,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        """strawberry's execution, on the short path and on the whole way alike. A query whose database
-        connection was dropped under it runs once more (see _retry_allowed); its loaders forget what failed."""
-        arguments = (request, request_adapter, sub_response, context, root_value, request_data)
-        result = await super().execute_single(*arguments)
-        if any(connection_dropped(error.original_error) for error in result.errors or ()) and _retry_allowed(
-            request, _is_query(request_data.query or "", request_data.operation_name)
-        ):
-            result = await super().execute_single(*arguments)
-        return result
+    async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
+        sub_response = await super().get_sub_response(request)
+        # What create_response answers in: it is not handed the request.
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        return sub_response
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws's connection_init: its payload's `Authorization` authenticates the socket (a
@@ -305,14 +425,29 @@ class GraphQLApp(GraphQL[Context, None]):
                 original = error.original_error or error
                 log_unavailable(original, database_unavailable(original) or "unknown")
                 return cast(GraphQLHTTPResponse, UNAVAILABLE_BODY)
-        return await super().process_result(request, result)
+        response_data = await super().process_result(request, result)
+        accepted = response_media_type(request.headers.get("accept"))
+        if accepted == GRAPHQL_RESPONSE_JSON and is_request_error(result.data, result.errors):
+            # GraphQL over HTTP: a request that never executed has no `data` entry (and answers 400).
+            response_data.pop("data", None)
+        return response_data
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         if response_data is UNAVAILABLE_BODY:
             return unavailable_response(self.settings.retry_after_seconds)
-        return super().create_response(response_data, sub_response)
+        media_type = sub_response.media_type or JSON
+        status = 200 if isinstance(response_data, list) else status_for(response_data, media_type)
+        response = Response(self.encode_json(response_data), status_code=status, media_type=media_type)
+        response.headers.raw.extend(
+            (name, value) for name, value in sub_response.headers.raw if name != b"content-type"
+        )
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         # strawberry's whole way serves everything but plain JSON operations (GET, forms, uploads, batches,
@@ -400,10 +535,24 @@ def create_app(
             headers["Retry-After"] = str(settings.retry_after_seconds)
         return JSONResponse(readiness.body(), status_code=200 if readiness.ready else 503, headers=headers)
 
+    links = document_links(settings)
+
     async def document(request: Request) -> Response:
-        """D5: the PDF for the people concerned; 404 for anyone else, whether the document exists or not."""
-        authentication = await graphql.authenticate(request)
-        ref = documents.DocumentRef.parse(request.path_params["token"])
+        """D5: the PDF for the people concerned; 404 for anyone else, whether the document exists or not. The
+        caller is the viewer of a signed link (`?link=`, Document.url), or else of the bearer header."""
+        token = request.path_params["token"]
+        link = request.query_params.get("link")
+        if link is not None:
+            claims = links.check(token, link)
+            client = request.client.host if request.client else "unknown"
+            authentication = (
+                await authenticate_link(database, claims.account_id, claims.issued_at, client)
+                if claims is not None
+                else Authentication(Viewer.anonymous(client), rejected=True)
+            )
+        else:
+            authentication = await graphql.authenticate(request)
+        ref = documents.DocumentRef.parse(token)
         found = None
         if ref is not None and authentication.account is not None:
             async with database.read() as session:
@@ -448,7 +597,8 @@ def create_app(
 
     registrations_csv, registrations_xlsx = export_routes(database, graphql.authenticate)
     routes: list[Any] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Every method reaches the view, which refuses those it does not serve in JSON (405 with Allow).
+        Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
         Route("/health", ready, methods=["GET"]),
         Route("/health/live", live, methods=["GET"]),
@@ -459,7 +609,8 @@ def create_app(
     ]
     if not settings.is_production:
         routes.append(Mount("/static", StaticFiles(packages=[("parcourspro_gql", "static")]), name="static"))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [cors] if (cors := cors_middleware(parse_origins(settings.cors_origins))) else []
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = database
     # Added first, so it runs inside RequestIdMiddleware: its answers carry the request id.

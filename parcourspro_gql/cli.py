@@ -46,9 +46,30 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def derived_public_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches `serve --host HOST --port PORT` at: the base of the links
+    in emails and of Document.url when PARCOURSPRO_PUBLIC_URL is not set."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    if not os.environ.get("PARCOURSPRO_PUBLIC_URL"):
+        if settings.is_production:
+            # Behind a balancer the bind address is never what clients reach: links would be dead.
+            print(
+                "Configuration invalide : PARCOURSPRO_PUBLIC_URL est requis en production.", file=sys.stderr
+            )
+            return 2
+        # Read again by each uvicorn worker's settings: `make run PORT=8011` links to port 8011.
+        os.environ["PARCOURSPRO_PUBLIC_URL"] = derived_public_url(args.host, args.port)
     if args.no_mail_dispatch:
         os.environ["PARCOURSPRO_MAIL_DISPATCH"] = "false"
     uvicorn.run(
@@ -88,8 +109,8 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
     )
     print('  puis, dans l\'onglet Headers : {"Authorization": "Bearer <accessToken>"}')
     print(
-        "Documents : `documents { kind url }` d'une inscription acceptée ou suivie, puis GET <url> avec le même "
-        "en-tête Authorization (PDF)."
+        "Documents : `documents { kind url }` d'une inscription acceptée ou suivie, puis ouvrez <url> (PDF) : "
+        "un lien signé pour vous, valable quelques minutes, sans en-tête."
     )
     print(
         'Sessions : `sessions(search: "orientation", withSeatsLeft: true)` (public) ; le formateur : '

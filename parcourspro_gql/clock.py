@@ -16,6 +16,10 @@ class Clock:
             return self._frozen
         return datetime.now(UTC)
 
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
     def freeze(self, at: datetime) -> None:
         if at.tzinfo is None:
             raise ValueError("the clock needs an aware datetime")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+# An exact origin: scheme, host, optional port; no path, no wildcard.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 class ConfigError(RuntimeError):
@@ -51,6 +55,9 @@ class Settings:
     reset_token_ttl_minutes: int = 60
     access_token_ttl_minutes: int = 15
     refresh_token_ttl_days: int = 30
+    # A refresh token presented again this long after its rotation answers the same new pair (two tabs
+    # refreshing at once) instead of revoking its family; 0 turns the grace off.
+    refresh_reuse_grace_seconds: int = 30
     # How old the caller's account and roles may be for a query (never for a mutation); 0 reads them each time.
     auth_cache_seconds: int = 5
     login_max_failures_per_account: int = 5
@@ -59,6 +66,17 @@ class Settings:
     # Live updates (N2): seconds between the server's keep-alive pings on an idle websocket (and between its
     # checks of the connection's token expiry).
     ws_ping_seconds: float = 15.0
+    # Document links (Document.url): signed for one viewer and one document, valid this long.
+    document_link_minutes: int = 10
+    # HTTP edge: browser origins allowed by CORS (exact, comma-separated; empty: same origin only), and how
+    # long shared caches may keep an anonymous GET of the public catalogue.
+    cors_origins: str = ""
+    public_cache_seconds: int = 60
+    # Trusted documents: the manifest file (JSON sha256 -> document, GraphQL Codegen's client preset), whether
+    # only its documents run, and the bytes of documents that Apollo's APQ may register per process.
+    trusted_documents: str = ""
+    trusted_documents_only: bool = False
+    apq_cache_bytes: int = 4 * 1024 * 1024
     # Structures (S3)
     review_deadline_hours: int = 48
     # Registrations (G3-G5)
@@ -128,11 +146,15 @@ _INT_FIELDS = {
     "reset_token_ttl_minutes",
     "access_token_ttl_minutes",
     "refresh_token_ttl_days",
+    "refresh_reuse_grace_seconds",
     "auth_cache_seconds",
     "login_max_failures_per_account",
     "login_max_failures_per_address",
     "login_window_minutes",
     "review_deadline_hours",
+    "public_cache_seconds",
+    "document_link_minutes",
+    "apq_cache_bytes",
     "annual_quota",
     "formation_quota",
     "structure_cap",
@@ -164,7 +186,7 @@ _FLOAT_FIELDS = {
 }
 # Of those, the ones that must be strictly positive (an offer, a loop interval, a lease of 0 make no sense).
 _POSITIVE_FIELDS = {"seat_offer_hours", "scheduler_interval_seconds", "scheduler_lease_seconds"}
-_BOOL_FIELDS = {"staggered_opening", "mail_dispatch", "fast_paths"}
+_BOOL_FIELDS = {"staggered_opening", "mail_dispatch", "fast_paths", "trusted_documents_only"}
 _STR_FIELDS = {
     "reminder_days",
     "env",
@@ -178,6 +200,8 @@ _STR_FIELDS = {
     "jwt_private_key",
     "oidc_issuer",
     "oidc_audience",
+    "cors_origins",
+    "trusted_documents",
 }
 
 
@@ -224,6 +248,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ) from error
     if any(not 1 <= day <= 60 for day in days):
         raise ConfigError("PARCOURSPRO_REMINDER_DAYS must be days from 1 to 60")
+    if settings.public_cache_seconds < 0:
+        raise ConfigError("PARCOURSPRO_PUBLIC_CACHE_SECONDS must be 0 or more")
+    if settings.trusted_documents_only and not settings.trusted_documents:
+        raise ConfigError(
+            "PARCOURSPRO_TRUSTED_DOCUMENTS_ONLY needs a manifest in PARCOURSPRO_TRUSTED_DOCUMENTS"
+        )
+    if not 0 <= settings.refresh_reuse_grace_seconds <= 300:
+        raise ConfigError("PARCOURSPRO_REFRESH_REUSE_GRACE_SECONDS must be between 0 and 300")
+    if not 1 <= settings.document_link_minutes <= 24 * 60:
+        raise ConfigError("PARCOURSPRO_DOCUMENT_LINK_MINUTES must be between 1 and 1440")
+    if settings.apq_cache_bytes < 0:
+        raise ConfigError("PARCOURSPRO_APQ_CACHE_BYTES must be 0 or more")
+    for origin in settings.cors_origins.split(","):
+        if origin.strip() and not _ORIGIN.match(origin.strip().rstrip("/")):
+            raise ConfigError(
+                f"PARCOURSPRO_CORS_ORIGINS: {origin.strip()!r} is not an exact origin (scheme://host[:port])"
+            )
     if bool(settings.oidc_issuer) != bool(settings.oidc_audience):
         raise ConfigError("PARCOURSPRO_OIDC_ISSUER and PARCOURSPRO_OIDC_AUDIENCE go together")
     if not settings.secret_key:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from parcourspro_gql.auth.cache import AccountCache
-from parcourspro_gql.auth.tokens import AccessTokens
+from parcourspro_gql.auth.tokens import AccessClaims, AccessTokens
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.db import Database, write_generation
 from parcourspro_gql.models import Account, AccountRole, Role
@@ -117,6 +117,13 @@ async def authenticate(
                 account = None
     if account is None:
         return Authentication(anonymous, rejected=True)
+    return _authenticated(account, roles, client_address, claims)
+
+
+def _authenticated(
+    account: Account, roles: tuple[Role, ...], client_address: str, claims: AccessClaims | None = None
+) -> Authentication:
+    """The viewer of `account` (with `claims`, those of the access token of ours it came with)."""
     viewer = Viewer(
         account_id=account.id,
         roles=frozenset({Role.BENEFICIARY, *roles}),
@@ -132,3 +139,14 @@ async def authenticate(
         issued_at=claims.issued_at if claims is not None else None,
         expires_at=claims.expires_at if claims is not None else None,
     )
+
+
+async def authenticate_link(
+    db: Database, account_id: int, issued_at: float, client_address: str
+) -> Authentication:
+    """The viewer of a signed document link, read now: a disabled account, or a logout or password reset
+    since the link was made, ends it as it ends access tokens."""
+    account, roles = await _load(db, account_id, None)
+    if account is None or not _usable(account, issued_at):
+        return Authentication(Viewer.anonymous(client_address), rejected=True)
+    return _authenticated(account, roles, client_address)

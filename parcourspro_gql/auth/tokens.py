@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import os
@@ -11,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
@@ -35,6 +38,30 @@ def new_secret() -> str:
 def hash_secret(token: str) -> str:
     """What the database stores of an opaque token: its SHA-256 (the token itself has 256 bits of entropy)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _sealing_key(secret: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"parcourspro-gql sealed by token"
+    ).derive(secret.encode())
+
+
+def seal(secret: str, payload: bytes) -> str:
+    """`payload` encrypted (AES-256-GCM) under a key derived from `secret`, an opaque token of 256 bits: only
+    whoever presents that token again can read it, and the database alone cannot."""
+    nonce = os.urandom(12)
+    return base64.urlsafe_b64encode(
+        nonce + AESGCM(_sealing_key(secret)).encrypt(nonce, payload, None)
+    ).decode()
+
+
+def unseal(secret: str, sealed: str) -> bytes | None:
+    """What `seal(secret, ...)` sealed, or None (another secret, or tampered)."""
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode())
+        return AESGCM(_sealing_key(secret)).decrypt(raw[:12], raw[12:], None)
+    except (InvalidTag, ValueError):
+        return None
 
 
 def _derived_key(secret_key: str) -> ec.EllipticCurvePrivateKey:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parcourspro_gql.auth.common_passwords import is_common
 from parcourspro_gql.auth.passwords import hash_password, needs_rehash, verify_password
-from parcourspro_gql.auth.tokens import AccessTokens, hash_secret, new_secret
+from parcourspro_gql.auth.tokens import AccessTokens, hash_secret, new_secret, seal, unseal
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database, rows_changed
@@ -306,49 +307,102 @@ async def _open_family(
 
 
 async def refresh(db: Database, tokens: AccessTokens, *, refresh_token: str, client_address: str) -> Session:
-    """A4: rotates a refresh token; presenting a rotated one again revokes its whole family."""
-    now = clock.now()
+    """A4: rotates a refresh token. Presenting a rotated one again within the grace window
+    (`refresh_reuse_grace_seconds`: two tabs refreshing at the same moment) answers the pair its rotation
+    answered; after it, the reuse revokes the whole family."""
     invalid = DomainError(ErrorCode.INVALID_TOKEN, "Session expirée : reconnectez-vous.", "refreshToken")
-    async with db.transaction() as session:
-        row = await session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token))
-        )
-        if row is None:
+    # Twice at most: a concurrent rotation of the same token (the other tab) makes the second pass find it
+    # rotated, and so answer its pair.
+    for _ in range(2):
+        now = clock.now()
+        async with db.transaction() as session:
+            grace = timedelta(seconds=settings_of(session).refresh_reuse_grace_seconds)
+            row = await session.scalar(
+                select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token))
+            )
+            if row is None:
+                raise invalid
+            if row.rotated_at is not None and row.revoked_at is None:
+                account = await session.get(Account, row.account_id)
+                pair = _grace_pair(row, refresh_token, now, grace)
+                if pair is not None and account is not None and account.disabled_at is None:
+                    _security(
+                        "token.reuse_within_grace", account_id=account.id, client_address=client_address
+                    )
+                    return Session(account, pair.access_token, pair.refresh_token, pair.expires_in(now))
+                reuse = True
+                await session.execute(
+                    update(RefreshToken)
+                    .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
+                await audit.record(
+                    session,
+                    None,
+                    entity_type="Account",
+                    entity_id=row.account_id,
+                    action="token.reuse_detected",
+                )
+            else:
+                reuse = False
+        if reuse:
+            _security(
+                "token.reuse", account_id=row.account_id, client_address=client_address, family=row.family_id
+            )
             raise invalid
-        if row.rotated_at is not None and row.revoked_at is None:
-            reuse = True
+        if row.revoked_at is not None or row.rotated_at is not None or row.expires_at <= now:
+            raise invalid
+        async with db.transaction() as session:
+            rotated = await session.execute(
+                update(RefreshToken)
+                .where(
+                    RefreshToken.id == row.id,
+                    RefreshToken.rotated_at.is_(None),
+                    RefreshToken.revoked_at.is_(None),
+                )
+                .values(rotated_at=now)
+            )
+            if rows_changed(rotated) != 1:
+                continue
+            account = await session.get(Account, row.account_id)
+            if account is None or account.disabled_at is not None:
+                raise invalid
+            new_token = await _open_family(session, account.id, row.family_id, row.expires_at)
+            access_token = tokens.issue(account.id)
+            pair = GracePair(access_token, new_token, now.timestamp() + tokens.ttl_seconds)
             await session.execute(
                 update(RefreshToken)
-                .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
-                .values(revoked_at=now)
+                .where(RefreshToken.id == row.id)
+                .values(successor_sealed=seal(refresh_token, pair.encode()))
             )
-            await audit.record(
-                session, None, entity_type="Account", entity_id=row.account_id, action="token.reuse_detected"
-            )
-        else:
-            reuse = False
-    if reuse:
-        _security(
-            "token.reuse", account_id=row.account_id, client_address=client_address, family=row.family_id
-        )
-        raise invalid
-    if row.revoked_at is not None or row.rotated_at is not None or row.expires_at <= now:
-        raise invalid
-    async with db.transaction() as session:
-        rotated = await session.execute(
-            update(RefreshToken)
-            .where(
-                RefreshToken.id == row.id,
-                RefreshToken.rotated_at.is_(None),
-                RefreshToken.revoked_at.is_(None),
-            )
-            .values(rotated_at=now)
-        )
-        account = await session.get(Account, row.account_id)
-        if rows_changed(rotated) != 1 or account is None or account.disabled_at is not None:
-            raise invalid
-        new_token = await _open_family(session, account.id, row.family_id, row.expires_at)
-    return Session(account, tokens.issue(account.id), new_token, tokens.ttl_seconds)
+        return Session(account, access_token, new_token, tokens.ttl_seconds)
+    raise invalid
+
+
+@dataclass(frozen=True)
+class GracePair:
+    """What a rotation answered, kept sealed under the rotated token for the grace window."""
+
+    access_token: str
+    refresh_token: str
+    access_expires_at: float
+
+    def encode(self) -> bytes:
+        return json.dumps([self.access_token, self.refresh_token, self.access_expires_at]).encode()
+
+    def expires_in(self, now: datetime) -> int:
+        return max(int(self.access_expires_at - now.timestamp()), 0)
+
+
+def _grace_pair(row: RefreshToken, presented: str, now: datetime, grace: timedelta) -> GracePair | None:
+    """The pair of `row`'s rotation when it happened within `grace` of `now`, else None."""
+    if row.rotated_at is None or row.successor_sealed is None or now - row.rotated_at > grace:
+        return None
+    opened = unseal(presented, row.successor_sealed)
+    if opened is None:
+        return None
+    access_token, refresh_token, expires_at = json.loads(opened)
+    return GracePair(access_token, refresh_token, float(expires_at))
 
 
 async def revoke_all(session: AsyncSession, account: Account) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parcourspro_gql.db import Base, UTCDateTime
@@ -45,6 +45,9 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The pair its rotation answered, sealed under this token (auth.tokens.seal): presented again within the
+    # grace window (two tabs refreshing at once), it answers that same pair instead of revoking the family.
+    successor_sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class LoginAttempt(Base):

@@ -23,6 +23,7 @@ from parcourspro_gql.schema.catalogue.mutations import CatalogueMutations
 from parcourspro_gql.schema.catalogue.queries import CatalogueQueries
 from parcourspro_gql.schema.catalogue.sessions import SessionMutations
 from parcourspro_gql.schema.context import Info
+from parcourspro_gql.schema.descriptions import describe
 from parcourspro_gql.schema.enums import STANDALONE_ENUMS
 from parcourspro_gql.schema.errors import UserError
 from parcourspro_gql.schema.notifications.mutations import NotificationMutations
@@ -114,6 +115,7 @@ def build_schema(production: bool, fast_paths: bool = True) -> ParcoursProSchema
             log.warning(
                 "fast paths on, but a schema extension's resolve hook keeps every field on the normal way"
             )
+    describe(built._schema)
     return built
 
 

@@ -26,6 +26,8 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(people, gql, clock):
     assert second["accessToken"] != first["accessToken"]
     assert (await gql(ME, token=second["accessToken"]))["data"]["me"]["email"] == "camille@example.org"
 
+    # Past the grace window (tests/accounts/test_refresh_grace.py), a reuse is a theft.
+    clock.advance(timedelta(seconds=31))
     reused = (await gql(REFRESH, {"token": first["refreshToken"]}))["data"]["refreshToken"]
     assert reused["errors"] == [
         {"code": "INVALID_TOKEN", "message": "Session expirée : reconnectez-vous.", "field": "refreshToken"}

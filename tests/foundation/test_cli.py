@@ -8,8 +8,10 @@ import sys
 from email import message_from_bytes, policy
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from parcourspro_gql.cli import derived_public_url
 from parcourspro_gql.db import Database
 from parcourspro_gql.mail.outbox import enqueue
 from parcourspro_gql.models import (
@@ -153,6 +155,31 @@ async def test_migrate_create_manager_seed_and_worker(environ, empty_database_ur
         await db.dispose()
 
 
+SIGN_UP = """mutation { signUp(input: {email: "z@example.org", password: "une phrase de passe solide",
+  firstName: "Zoé", lastName: "Martin"}) { errors { code } } }"""
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8011"),
+        ("0.0.0.0", "http://127.0.0.1:8011"),
+        ("::", "http://[::1]:8011"),
+        ("api.local", "http://api.local:8011"),
+    ],
+)
+def test_serve_derives_the_public_url_from_its_host_and_port(host, url):
+    assert derived_public_url(host, 8011) == url
+
+
+def test_serve_refuses_production_without_a_public_url(environ):
+    environ = {**environ, "PARCOURSPRO_ENV": "production", "PARCOURSPRO_SECRET_KEY": "p" * 48}
+    environ.pop("PARCOURSPRO_PASSWORD_HASH_PROFILE")
+    result = run(environ, "serve", "--port", "1")
+    assert result.returncode == 2
+    assert "PARCOURSPRO_PUBLIC_URL" in result.stderr
+
+
 async def test_serve_answers_graphql_and_health_and_delivers_mail(
     environ, empty_database_url, unused_port, tmp_path
 ):
@@ -184,12 +211,20 @@ async def test_serve_answers_graphql_and_health_and_delivers_mail(
             assert health.json()["status"] == "ok"
             answer = await http.post("/graphql", json={"query": "{ __typename }"})
             assert answer.json()["data"] == {"__typename": "Query"}
+            signed_up = await http.post("/graphql", json={"query": SIGN_UP})
+            assert signed_up.json()["data"]["signUp"]["errors"] == []
         # `serve` delivers the outbox in-process (no --no-mail-dispatch given); the loop polls every 2 s.
         for _ in range(100):
-            if any(mail.glob("*.eml")):
+            if len(list(mail.glob("*.eml"))) == 2:
                 break
             await asyncio.sleep(0.1)
-        assert len(list(mail.glob("*.eml"))) == 1
+        emails = [
+            message_from_bytes(path.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+            for path in mail.glob("*.eml")
+        ]
+        assert len(emails) == 2
+        # Without PARCOURSPRO_PUBLIC_URL, links point at the port `serve` was given.
+        assert any(f"http://127.0.0.1:{unused_port}/verify-email?token=" in email for email in emails)
     finally:
         server.terminate()
         output, _ = await asyncio.wait_for(server.communicate(), timeout=20)

@@ -62,13 +62,15 @@ async def test_too_many_tokens_are_refused(gql):
 async def test_batched_requests_are_refused(client):
     response = await client.post("/graphql", json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}])
     assert response.status_code == 400
-    assert response.text == "Batching is not enabled"
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
 
 
-async def test_queries_over_get_are_refused(client):
-    response = await client.get("/graphql", params={"query": "{ __typename }"})
-    assert response.status_code == 400
-    assert response.text == "queries are not allowed when using GET"
+async def test_guards_hold_over_get_too(client):
+    """GET serves queries (tests/http/test_get.py): the same limits apply to them."""
+    aliases = "{ " + " ".join(f"a{i}: __typename" for i in range(MAX_ALIASES + 1)) + " }"
+    response = await client.get("/graphql", params={"query": aliases})
+    assert response.status_code == 200
+    assert any("aliases found" in message for message in error_messages(response.json()))
 
 
 async def test_field_suggestions_are_off(gql):

@@ -1,5 +1,6 @@
 """What /graphql answers over HTTP, whatever way a request takes in the view (a plain JSON POST, or
-strawberry's whole dispatch for anything else): the same answers, statuses and messages as strawberry's."""
+strawberry's whole dispatch for anything else): the same answers and statuses as strawberry's, its
+refusals in JSON (tests/http has the rest)."""
 
 from __future__ import annotations
 
@@ -32,46 +33,64 @@ async def test_the_operation_named_runs_with_its_variables(client):
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "text"),
     [
-        (b"{not json", "application/json", 400, "Unable to parse request body as JSON"),
-        (b"{}", "application/json", 400, "No GraphQL query found in the request"),
+        (b"{not json", "application/json", 400, "Corps de requête illisible : JSON attendu."),
+        (
+            b"{}",
+            "application/json",
+            400,
+            "Aucune opération dans la requête : envoyez `query` (ou un document de confiance).",
+        ),
         (
             b'{"query": 42}',
             "application/json",
             400,
-            "The GraphQL operation's `query` must be a string or null, if provided.",
+            "`query` doit être une chaîne de caractères.",
         ),
         (
             b'{"query": "{ __typename }", "variables": [1]}',
             "application/json",
             400,
-            "The GraphQL operation's `variables` must be an object or null, if provided.",
+            "`variables` doit être un objet JSON.",
         ),
         (
             b'{"query": "{ __typename }", "extensions": "x"}',
             "application/json",
             400,
-            "The GraphQL operation's `extensions` must be an object or null, if provided.",
+            "`extensions` doit être un objet JSON.",
         ),
         (
             b'{"query": "query A { __typename } query B { __typename }", "operationName": "C"}',
             "application/json",
             400,
-            'Unknown operation named "C".',
+            'Opération inconnue dans le document : "C".',
         ),
         (
             b'{"query": "{ __typename }", "operationName": [1]}',
             "application/json",
             400,
-            'Unknown operation named "[1]".',
+            'Opération inconnue dans le document : "[1]".',
         ),
-        (b"query={ __typename }", "application/x-www-form-urlencoded", 400, "Unsupported content type"),
+        (
+            b"query={ __typename }",
+            "application/x-www-form-urlencoded",
+            400,
+            "Type de contenu non pris en charge : envoyez `application/json`.",
+        ),
         # strawberry reads the media type as written (RFC 9110 would not mind the case).
-        (b'{"query": "{ __typename }"}', "Application/JSON", 400, "Unsupported content type"),
+        (
+            b'{"query": "{ __typename }"}',
+            "Application/JSON",
+            400,
+            "Type de contenu non pris en charge : envoyez `application/json`.",
+        ),
     ],
 )
-async def test_malformed_requests_get_strawberrys_answers(client, body, content_type, status, text):
+async def test_malformed_requests_get_strawberrys_refusals_in_json(client, body, content_type, status, text):
     response = await client.post("/graphql", content=body, headers={"Content-Type": content_type})
-    assert (response.status_code, response.text) == (status, text)
+    assert (response.status_code, response.json()) == (
+        status,
+        {"errors": [{"message": text, "extensions": {"code": "BAD_REQUEST"}}]},
+    )
 
 
 async def test_a_mutation_in_a_plain_json_post_is_executed(client):

@@ -2,7 +2,9 @@
 twin app on the same database with the engine's fast paths off (plain strawberry and graphql-core), and the
 two answers must be the same bytes: status, content type, data, errors with their messages, locations and
 paths, extensions. The app under test answers the test; the twin answers second, so that nothing the test
-sees changes.
+sees changes. Both answer at one instant: unless the test froze the application's clock, it is frozen for
+the pair, so that what an answer derives from the time (a signed document link's `iat`) is the same input to
+both sides.
 
 Only what cannot write is sent twice: a query, or a request refused before anything runs (a body that is
 not JSON, a document that does not parse, no such operation). A mutation, a batch, an upload reaches the
@@ -14,14 +16,18 @@ database may rightly have changed between the two answers.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import uuid
+from collections.abc import Iterator
 from contextvars import ContextVar
 from urllib.parse import parse_qs
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parcourspro_gql.clock import clock
 
 # True while the twin answers: what observes the database or the logs for the test (the statement counter)
 # leaves its work out. A context variable: SQLAlchemy's greenlets run in the caller's context.
@@ -42,6 +48,26 @@ class Differential:
         self.raced = 0
         self.writes_started = 0
         self.writes_running = 0
+        # Pairs in flight, and the instant this harness froze the clock at (None: the test's own clock).
+        self._pairs = 0
+        self._pinned: object = None
+
+    @contextlib.contextmanager
+    def _one_instant(self) -> Iterator[None]:
+        """The clock frozen while pairs are in flight, unless the test froze it (then it is left alone)."""
+        if self._pairs == 0 and not clock.frozen:
+            clock.freeze(clock.now())
+            self._pinned = clock.now()
+        self._pairs += 1
+        try:
+            yield
+        finally:
+            self._pairs -= 1
+            # Unfrozen only if still at the instant pinned here: a test that moved it keeps its own.
+            if self._pairs == 0 and self._pinned is not None:
+                if clock.frozen and clock.now() == self._pinned:
+                    clock.unfreeze()
+                self._pinned = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql" or scope["method"] not in {"GET", "POST"}:
@@ -61,12 +87,13 @@ class Differential:
         headers = [(name, value) for name, value in scope["headers"] if name != b"x-request-id"]
         request_id = dict(scope["headers"]).get(b"x-request-id") or uuid.uuid4().hex.encode()
         scope = {**scope, "headers": [*headers, (b"x-request-id", request_id)]}
-        answer = await _collect(self.app, scope, body)
-        token = TWIN_RUNNING.set(True)
-        try:
-            twin = await _collect(self.twin, scope, body)
-        finally:
-            TWIN_RUNNING.reset(token)
+        with self._one_instant():
+            answer = await _collect(self.app, scope, body)
+            token = TWIN_RUNNING.set(True)
+            try:
+                twin = await _collect(self.twin, scope, body)
+            finally:
+                TWIN_RUNNING.reset(token)
         if running_before or self.writes_running or self.writes_started != writes_before:
             self.raced += 1
         else:

@@ -10,6 +10,7 @@ import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from parcourspro_gql import models
+from parcourspro_gql.auth.links import document_links
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.domain import decisions, evaluations
 from parcourspro_gql.domain import documents as paperwork
@@ -139,21 +140,24 @@ class Deciders:
         return account, decisions.may_see_decider(self.viewer, _facts(account))
 
 
-@strawberry.type(
-    description="A PDF (D1–D4), downloaded with the same bearer token; only the people concerned may."
-)
+@strawberry.type(description="A PDF (D1–D4); only the people concerned may download it (D5).")
 class Document:
     kind: DocumentKind
-    url: str = strawberry.field(
-        description="Authenticated download URL of the PDF (GET with the same bearer token)."
-    )
     file_name: str
+    ref: strawberry.Private[paperwork.DocumentRef]
+    viewer_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Download URL of the PDF, signed for the caller and this document: it opens without any "
+        "header (a link, a WebView, a share sheet) for PARCOURSPRO_DOCUMENT_LINK_MINUTES (10 min by default); "
+        "ask for it again afterwards. The same path without its query answers to the bearer header."
+    )
+    def url(self, info: Info) -> str:
+        return document_links(info.context.settings).url(self.ref.token(), self.viewer_id)
 
     @classmethod
-    def of(cls, ref: paperwork.DocumentRef, public_url: str, file_name: str) -> Document:
-        return cls(
-            kind=ref.kind, url=f"{public_url.rstrip('/')}/documents/{ref.token()}", file_name=file_name
-        )
+    def of(cls, ref: paperwork.DocumentRef, viewer_id: int, file_name: str) -> Document:
+        return cls(kind=ref.kind, file_name=file_name, ref=ref, viewer_id=viewer_id)
 
 
 @strawberry.type(description="A seat held for a waitlisted person until its deadline (G7').")
@@ -287,10 +291,12 @@ class Registration(Node):
         return self._documents(info, training.title, training.provider_structure_id)
 
     def _documents(self, info: Info, title: str, provider_structure_id: int) -> list[Document]:
-        public_url = info.context.settings.public_url
+        viewer = info.context.viewer
+        if viewer.account_id is None:
+            return []
         return [
-            Document.of(ref, public_url, paperwork.file_name(ref, title))
-            for ref in paperwork.documents_of(info.context.viewer, self.row, provider_structure_id)
+            Document.of(ref, viewer.account_id, paperwork.file_name(ref, title))
+            for ref in paperwork.documents_of(viewer, self.row, provider_structure_id)
         ]
 
     @strawberry.field(

@@ -123,11 +123,12 @@ class Structure(Node):
                 raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
             key = ConventionsKey(self.pk, bounds.start, bounds.end)
         found = await info.context.loaders.conventions_by_structure.load(key)
-        public_url = info.context.settings.public_url
+        viewer_id = info.context.viewer.account_id
+        assert viewer_id is not None  # IsAuthenticated
         documents = []
         for item in found:
             ref = paperwork.convention(item.session_id, self.pk)
-            documents.append(Document.of(ref, public_url, paperwork.file_name(ref, item.training_title)))
+            documents.append(Document.of(ref, viewer_id, paperwork.file_name(ref, item.training_title)))
         return documents
 
     @strawberry.field(
