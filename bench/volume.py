@@ -350,7 +350,8 @@ async def build(scale: float, database: str) -> None:
             now,
         )
         # Registrations: the k-th of person p is for a different training (k * 101 mod T, 101 prime to T), so
-        # one live registration per person and training holds. Past sessions end decided; future ones pending.
+        # one live registration per person and training holds. Past sessions end decided, or EXPIRED (closed
+        # undecided at the start, G9, or an offer left unanswered); future ones pending or decided.
         per_training = size.sessions // size.trainings
         others = size.accounts - size.big_people - 1
         await step(
@@ -378,7 +379,7 @@ async def build(scale: float, database: str) -> None:
                    CROSS JOIN LATERAL (SELECT CASE
                        WHEN s.starts_at < $4::timestamptz THEN (ARRAY['ATTENDED', 'ATTENDED', 'ATTENDED', 'ATTENDED',
                            'ATTENDED', 'ABSENT', 'CANCELLED', 'REFUSED_BY_EMPLOYER', 'REJECTED_BY_PROVIDER',
-                           'ATTENDED'])[i % 10 + 1]
+                           'EXPIRED'])[i % 10 + 1]
                        ELSE (ARRAY['PENDING_EMPLOYER', 'PENDING_PROVIDER', 'ACCEPTED', 'ACCEPTED', 'WAITLISTED',
                            'CANCELLED', 'REFUSED_BY_EMPLOYER', 'ACCEPTED', 'PENDING_PROVIDER',
                            'ACCEPTED'])[i % 10 + 1]

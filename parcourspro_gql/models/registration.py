@@ -111,7 +111,7 @@ class Registration(Base):
 class RegistrationCount(Base):
     """How many registrations of a structure are in a status, employer-decided or not: the employer
     overview's counts and its lists' `totalCount` read a handful of these rows instead of counting the
-    structure's whole history. Kept by database triggers on `registrations` (migration 0008), so that every
+    structure's whole history. Kept by database triggers on `registrations` (migration 0010), so that every
     writer (the domain, the scheduler, purges, bulk loads) keeps it right in the same transaction."""
 
     __tablename__ = "registration_counts"

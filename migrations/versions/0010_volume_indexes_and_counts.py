@@ -1,7 +1,7 @@
 """volume: keyset indexes of every registration list, maintained counts, indexed catalogue search
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 10:00:00.000000
 
 Chosen from EXPLAIN (ANALYZE, BUFFERS) at a million registrations (issue 19, bench/volume.py):
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
