@@ -32,6 +32,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from parcourspro_gql.auth import passwords
 from parcourspro_gql.auth.authenticate import Authentication, authenticate, authenticate_link
 from parcourspro_gql.auth.cache import AccountCache
 from parcourspro_gql.auth.links import document_links
@@ -513,6 +514,7 @@ def create_app(
     """The ASGI application. `db` and `mail_sender` default to what `settings` name."""
     settings = settings or load_settings()
     database = db or Database.from_url(settings.database_url, settings)
+    passwords.configure(settings.password_hash_memory_mb, settings.password_hash_profile)
     oidc = None
     if settings.oidc_issuer:
         # Imported only when configured: most deployments never load the HTTP client it needs.

@@ -50,6 +50,9 @@ class Settings:
     oidc_audience: str = ""
     # argon2 parameters: "default" (argon2-cffi's RFC 9106 profile) or "test" (cheap; refused in production).
     password_hash_profile: str = "default"
+    # Memory a process sets aside for argon2 (64 MiB a hash with the default profile): it runs at most
+    # this / 64 hashes at once (and no more than its cores), further logins queue.
+    password_hash_memory_mb: int = 256
     # Accounts and authentication (A3-A5)
     verify_token_ttl_hours: int = 48
     reset_token_ttl_minutes: int = 60
@@ -142,6 +145,7 @@ class Settings:
 
 _INT_FIELDS = {
     "mail_max_attempts",
+    "password_hash_memory_mb",
     "verify_token_ttl_hours",
     "reset_token_ttl_minutes",
     "access_token_ttl_minutes",
@@ -237,6 +241,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("the 'test' password hash profile is refused in production")
     if not 0 < settings.ws_ping_seconds <= 3600:
         raise ConfigError("PARCOURSPRO_WS_PING_SECONDS must be more than 0 and at most 3600")
+    if settings.password_hash_memory_mb < 1:
+        raise ConfigError("PARCOURSPRO_PASSWORD_HASH_MEMORY_MB must be 1 or more")
     if settings.auth_cache_seconds < 0:
         raise ConfigError("PARCOURSPRO_AUTH_CACHE_SECONDS must be 0 or more")
     _check_time_limits(settings)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from parcourspro_gql.auth.common_passwords import is_common
 from parcourspro_gql.auth.passwords import hash_password, needs_rehash, verify_password
@@ -230,7 +231,11 @@ async def login(
                 LoginAttempt.client_address == client_address, LoginAttempt.at > window_start
             )
         )
-        account = await session.scalar(select(Account).where(Account.email_normalized == normalized))
+        account = await session.scalar(
+            select(Account)
+            .options(undefer(Account.password_hash))
+            .where(Account.email_normalized == normalized)
+        )
         attempt = LoginAttempt(
             at=clock.now(),
             email_normalized=normalized,

@@ -32,6 +32,7 @@ from parcourspro_gql.models import (
     Membership,
     NotificationKind,
     Registration,
+    RegistrationCount,
     Role,
     ScheduledTask,
     Structure,
@@ -1190,11 +1191,29 @@ class Listing:
     def statement(self) -> Select[Any]:
         return _listing_statement(self.column, self.statuses)
 
+    def count_statement(self) -> Select[Any] | None:
+        """How many registrations the list holds, when a maintained counter knows it (a structure's lists,
+        which grow with its whole history); None when counting the list's own rows is cheap (a person's
+        or a session's registrations, bounded by quotas and capacity)."""
+        return _count_statement(self.column, self.statuses)
+
 
 @lru_cache(maxsize=64)
 def _listing_statement(column: str, statuses: tuple[S, ...] | None) -> Select[Any]:
     statement = select(Registration).where(getattr(Registration, column) == bindparam("owner"))
     return statement if statuses is None else statement.where(Registration.status.in_(statuses))
+
+
+@lru_cache(maxsize=64)
+def _count_statement(column: str, statuses: tuple[S, ...] | None) -> Select[Any] | None:
+    if column != "structure_id":
+        return None
+    statement = select(func.coalesce(func.sum(RegistrationCount.n), 0)).where(
+        RegistrationCount.structure_id == bindparam("owner")
+    )
+    if statuses is not None:
+        statement = statement.where(RegistrationCount.status.in_([status.value for status in statuses]))
+    return statement
 
 
 def history(account_id: int, category: RegistrationCategory | None) -> Listing:
@@ -1210,15 +1229,22 @@ def of_structure(structure_id: int, status: S | None) -> Listing:
 
 
 async def overview_counts(session: AsyncSession, structure_id: int) -> dict[str, int]:
-    """What the employer has to decide, validated and refused, in one statement."""
-    decided = Registration.employer_decision_at.is_not(None)
+    """What the employer has to decide, validated and refused, in one statement over the structure's
+    maintained counters (`registration_counts`: one row per status, decided or not), so that it reads a
+    dozen rows whether the structure has ten registrations or ten thousand."""
+    counts = RegistrationCount
+    refused = S.REFUSED_BY_EMPLOYER.value
+
+    def total(*conditions: Any) -> Any:
+        return func.coalesce(func.sum(counts.n).filter(*conditions), 0)
+
     row = (
         await session.execute(
             select(
-                func.count().filter(Registration.status == S.PENDING_EMPLOYER),
-                func.count().filter(decided, Registration.status != S.REFUSED_BY_EMPLOYER),
-                func.count().filter(Registration.status == S.REFUSED_BY_EMPLOYER),
-            ).where(Registration.structure_id == structure_id)
+                total(counts.status == S.PENDING_EMPLOYER.value),
+                total(counts.employer_decided.is_(True), counts.status != refused),
+                total(counts.status == refused),
+            ).where(counts.structure_id == structure_id)
         )
     ).one()
     return {"pending": row[0], "validated": row[1], "refused": row[2]}

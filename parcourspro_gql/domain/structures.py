@@ -32,7 +32,7 @@ from parcourspro_gql.models import (
     StructureSearchTerm,
     StructureStatus,
 )
-from parcourspro_gql.models._types import normalize_search, search_terms
+from parcourspro_gql.models._types import in_ids, normalize_search, search_terms
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,12 @@ def public_search(search: str | None) -> Select[Any]:
         for word in sorted(search_terms(normalize_search(search or "")))
     ]
     if matches:
-        # One INTERSECT of the words' id lists, computed once, rather than one membership test per word and row.
-        statement = statement.where(Structure.id.in_(intersect(*matches) if len(matches) > 1 else matches[0]))
+        # One INTERSECT of the words' id lists, computed once, rather than one membership test per word and
+        # row. With a plain IN, PostgreSQL walked the validated structures in name order and probed the terms
+        # of each until 21 matched (1,685 probes, 20 ms for "pessac" at 20,000 structures; worse as a generic
+        # plan): in_ids fetches the matches by primary key instead, in time that follows their number.
+        found = intersect(*matches) if len(matches) > 1 else matches[0]
+        statement = statement.where(in_ids(Structure.id, found.scalar_subquery()))
     return statement
 
 

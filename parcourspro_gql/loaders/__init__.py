@@ -16,6 +16,7 @@ from parcourspro_gql.loaders.catalogue import (
     FavouriteTrainingIdsByAccountIdLoader,
     RegistrationByIdLoader,
     SessionByIdLoader,
+    SessionCountByTrainingIdLoader,
     SessionsByTrainingIdLoader,
     TrainingByIdLoader,
     WaitlistBySessionIdLoader,
@@ -60,6 +61,7 @@ class Loaders:
     training_by_id = _Lazy(TrainingByIdLoader)
     session_by_id = _Lazy(SessionByIdLoader)
     sessions_by_training_id = _Lazy(SessionsByTrainingIdLoader)
+    session_count_by_training_id = _Lazy(SessionCountByTrainingIdLoader)
     favourite_training_ids_by_account_id = _Lazy(FavouriteTrainingIdsByAccountIdLoader)
     evaluation_by_registration_id = _Lazy(EvaluationByRegistrationIdLoader)
     evaluation_summary_by_session_id = _Lazy(EvaluationSummaryBySessionIdLoader)

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
 
+from parcourspro_gql.clock import clock
 from parcourspro_gql.loaders.base import Loader, group_by, index_by
 from parcourspro_gql.models import (
     Favourite,
@@ -40,16 +41,68 @@ class SessionByIdLoader(Loader[int, TrainingSession | None]):
         return index_by(rows, attrgetter("id"), keys)
 
 
-class SessionsByTrainingIdLoader(Loader[int, list[TrainingSession]]):
-    """Every session of each training, by start date: a catalogue page costs one statement for all."""
+class SessionsKey(NamedTuple):
+    """The sessions of a training that a page needs: its first `limit`, or all of them when None."""
 
-    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[TrainingSession]]:
-        rows = await self.fetch_all(
-            select(TrainingSession)
-            .where(TrainingSession.training_id.in_(keys))
-            .order_by(TrainingSession.starts_at, TrainingSession.id)
+    training_id: int
+    limit: int | None
+
+
+class SessionsByTrainingIdLoader(Loader[SessionsKey, list[TrainingSession]]):
+    """The sessions of each training, upcoming ones first (soonest first), then those that have started
+    (latest first): what a catalogue reader looks for comes first, and a training with years of past
+    sessions does not push them to the front. With a limit, a window function keeps only the first `limit`
+    of each training, so a catalogue page costs one statement whatever the trainings' history."""
+
+    async def batch_load_fn(self, keys: Sequence[SessionsKey]) -> list[list[TrainingSession]]:
+        started = TrainingSession.starts_at < clock.now()
+        order = (
+            started,
+            case((started, None), else_=TrainingSession.starts_at),
+            TrainingSession.starts_at.desc(),
+            TrainingSession.id,
         )
-        return group_by(rows, attrgetter("training_id"), keys)
+        found: dict[SessionsKey, list[TrainingSession]] = {}
+        for limit in {key.limit for key in keys}:
+            ids = [key.training_id for key in keys if key.limit == limit]
+            if limit is None:
+                statement = (
+                    select(TrainingSession).where(TrainingSession.training_id.in_(ids)).order_by(*order)
+                )
+            else:
+                rank = func.row_number().over(partition_by=TrainingSession.training_id, order_by=order)
+                ranked = (
+                    select(TrainingSession.id, rank.label("rank"))
+                    .where(TrainingSession.training_id.in_(ids))
+                    .subquery()
+                )
+                statement = (
+                    select(TrainingSession)
+                    .join(ranked, ranked.c.id == TrainingSession.id)
+                    .where(ranked.c.rank <= limit)
+                    .order_by(ranked.c.rank)
+                )
+            rows = await self.fetch_all(statement)
+            for group_id, group in zip(ids, group_by(rows, attrgetter("training_id"), ids), strict=True):
+                found[SessionsKey(group_id, limit)] = group
+        return [found[key] for key in keys]
+
+
+class SessionCountByTrainingIdLoader(Loader[int, int]):
+    """How many sessions each training has (Training.sessions' totalCount), one statement for a page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[int]:
+        async with self.db.read() as session:
+            counted = dict(
+                (
+                    await session.execute(
+                        select(TrainingSession.training_id, func.count())
+                        .where(TrainingSession.training_id.in_(keys))
+                        .group_by(TrainingSession.training_id)
+                    )
+                ).all()
+            )
+        return [counted.get(key, 0) for key in keys]
 
 
 class FavouriteTrainingIdsByAccountIdLoader(Loader[int, set[int]]):

@@ -98,6 +98,7 @@ async def paginate(
     params: Mapping[str, Any] | None = None,
     shape: Hashable | None = None,
     descending: bool = False,
+    count_statement: Select[Any] | None = None,
 ) -> Page[Any]:
     """One page of `statement` (a select of one entity) in ascending `order_by`, whose last column is unique.
 
@@ -105,8 +106,10 @@ async def paginate(
     statement and handed back in `Page.joined`. `params` are the values of the statement's bound parameters.
     `shape`, when given, names everything that shapes `statement` and `widen` (not the values of `params`):
     the paged statement is then built once per shape and page size. `descending` reverses the order (every
-    column), the most recent first. The total count is a separate
-    statement, of `statement` alone, run only if the client asks for `totalCount`.
+    column), the most recent first. The total count is run only if the client asks for `totalCount`, and not
+    at all when the first page holds every row: then it is that page's length. Otherwise it is
+    `count_statement` when given (one integer, from the same `params`: a maintained counter, say), else a
+    count of `statement` alone (the filter, without order, joins or limit).
     """
     limit = page_size(first)
     values = decode_cursor(after, order_by) if after is not None else []
@@ -128,13 +131,19 @@ async def paginate(
     rows = [row[0] for row in found]
     keys = [tuple([getattr(row, column.key) for column in order_by]) for row in rows]
 
+    complete = after is None and limit > 0 and not has_next
+
     async def count() -> int:
+        if complete:
+            return len(rows)
+        counting = (
+            count_statement
+            if count_statement is not None
+            else select(func.count()).select_from(statement.subquery())
+        )
         async with db.read() as session:
-            return (
-                await session.execute(
-                    select(func.count()).select_from(statement.subquery()), dict(params or {})
-                )
-            ).scalar_one()
+            counted: int = (await session.execute(counting, dict(params or {}))).scalar_one()
+            return counted
 
     return Page(
         rows=rows,

@@ -17,6 +17,7 @@ from parcourspro_gql.models.registration import (
     LIVE_STATUSES,
     PARTICIPANT_STATUSES,
     Registration,
+    RegistrationCount,
     RegistrationStatus,
 )
 from parcourspro_gql.models.schedule import ScheduledTask
@@ -53,6 +54,7 @@ __all__ = [
     "OutboxStatus",
     "RefreshToken",
     "Registration",
+    "RegistrationCount",
     "RegistrationStatus",
     "Role",
     "ScheduledTask",

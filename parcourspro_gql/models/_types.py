@@ -5,8 +5,11 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from typing import Any
 
-from sqlalchemy import Enum
+from sqlalchemy import Boolean, Enum
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def enum_column(enum_class: type[enum.Enum]) -> Enum:
@@ -31,3 +34,27 @@ def normalize_search(text: str) -> str:
 def search_terms(normalized: str) -> set[str]:
     """The words of a normalised text that the search-term index stores (letters and digits, 60 at most)."""
     return {word[:60] for word in re.findall(r"[0-9a-z]+", normalized)}
+
+
+class in_ids(FunctionElement[bool]):
+    """`column IN (SELECT ids ...)`, written `column = ANY(ARRAY(SELECT ids ...))` on PostgreSQL.
+
+    There the ids are computed once (an InitPlan) and fetched by the column's index, a plan that follows the
+    number of ids whatever the parameters; with `IN`, a custom or generic plan could instead walk the outer
+    table in its ORDER BY index and probe the subquery for each row until the LIMIT is met (issue 19)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "in_ids"
+
+
+@compiles(in_ids)
+def _in_ids(element: in_ids, compiler: Any, **kw: Any) -> str:
+    column, ids = element.clauses
+    return f"{compiler.process(column, **kw)} IN {compiler.process(ids, **kw)}"
+
+
+@compiles(in_ids, "postgresql")
+def _in_ids_postgresql(element: in_ids, compiler: Any, **kw: Any) -> str:
+    column, ids = element.clauses
+    return f"{compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(ids, **kw)})"

@@ -34,7 +34,8 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(254))
     # A1: trimmed and case-folded; the unique key of the login.
     email_normalized: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
+    # Deferred: read by login alone (undefer), never by the lists and loaders that select accounts.
+    password_hash: Mapped[str] = mapped_column(String(256), deferred=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

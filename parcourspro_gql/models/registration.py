@@ -93,10 +93,30 @@ class Registration(Base):
             sqlite_where=_LIVE_SQL,
             postgresql_where=_LIVE_SQL,
         ),
-        Index("ix_registrations_session_status", "session_id", "status"),
-        Index("ix_registrations_structure_status", "structure_id", "status"),
-        Index("ix_registrations_beneficiary_requested", "beneficiary_id", "requested_at"),
+        # Every list of registrations is a keyset page in (requested_at, id) order under one owner (a
+        # structure, a session, a person), with or without a status: each index below makes such a page an
+        # index range scan that stops after `first + 1` rows, whatever the plan (custom or generic) and
+        # however many registrations the owner has (issue 19: EXPLAIN at a million registrations).
+        Index("ix_registrations_structure_requested", "structure_id", "requested_at", "id"),
+        Index("ix_registrations_structure_status_requested", "structure_id", "status", "requested_at", "id"),
+        Index("ix_registrations_session_requested", "session_id", "requested_at", "id"),
+        Index("ix_registrations_session_status_requested", "session_id", "status", "requested_at", "id"),
+        Index("ix_registrations_beneficiary_requested", "beneficiary_id", "requested_at", "id"),
         CheckConstraint(
             "attendance_rate IS NULL OR (attendance_rate >= 0 AND attendance_rate <= 1)", name="rate_range"
         ),
     )
+
+
+class RegistrationCount(Base):
+    """How many registrations of a structure are in a status, employer-decided or not: the employer
+    overview's counts and its lists' `totalCount` read a handful of these rows instead of counting the
+    structure's whole history. Kept by database triggers on `registrations` (migration 0011), so that every
+    writer (the domain, the scheduler, purges, bulk loads) keeps it right in the same transaction."""
+
+    __tablename__ = "registration_counts"
+
+    structure_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    employer_decided: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

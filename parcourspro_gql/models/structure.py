@@ -30,7 +30,8 @@ class Structure(Base):
     city: Mapped[str] = mapped_column(String(100))
     status: Mapped[StructureStatus] = mapped_column(enum_column(StructureStatus), index=True)
     # name + SIRET + city, lower-cased and without accents: what the public picker searches.
-    search_text: Mapped[str] = mapped_column(String(400))
+    # Deferred: only searched (and written with the terms), never read back by lists.
+    search_text: Mapped[str] = mapped_column(String(400), deferred=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", use_alter=True))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -33,11 +33,25 @@ class Training(Base):
     reserved_to_members: Mapped[bool] = mapped_column(Boolean)
     duration_hours: Mapped[float] = mapped_column(Float)
     provider_structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"), index=True)
-    search_text: Mapped[str] = mapped_column(Text)
+    # Deferred: only searched, never read back (it repeats title, description and objectives: half the row).
+    search_text: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
-    __table_args__ = (CheckConstraint("duration_hours > 0", name="duration_positive"),)
+    __table_args__ = (
+        CheckConstraint("duration_hours > 0", name="duration_positive"),
+        # The catalogue's order: a page without search is an index range scan, not a sort of every training.
+        Index("ix_trainings_title", "title", "id"),
+        # The catalogue's search is `search_text LIKE '%word%'` per word: on PostgreSQL a trigram GIN index
+        # answers it without reading every training (pg_trgm). SQLite has no such index type; there it is a
+        # plain index, which its planner leaves alone for LIKE '%...%' (the catalogue is small there).
+        Index(
+            "ix_trainings_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
 
 
 class TrainingSession(Base):

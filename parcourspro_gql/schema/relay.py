@@ -131,12 +131,13 @@ async def connection(
     params: Mapping[str, Any] | None = None,
     shape: Hashable | None = None,
     descending: bool = False,
+    count_statement: Select[Any] | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
-    `widen`, `params`, `shape` and `descending` are paginate's. `preload`, given the page (with what `widen` joined),
-    returns the function that builds each node with its relations attached, so nested fields read plain
-    objects instead of each awaiting a loader.
+    `widen`, `params`, `shape`, `descending` and `count_statement` are paginate's. `preload`, given the page
+    (with what `widen` joined), returns the function that builds each node with its relations attached, so
+    nested fields read plain objects instead of each awaiting a loader.
     """
     try:
         page = await paginate(
@@ -149,6 +150,7 @@ async def connection(
             params=params,
             shape=shape,
             descending=descending,
+            count_statement=count_statement,
         )
     except PaginationError as error:
         raise bad_argument(error) from error

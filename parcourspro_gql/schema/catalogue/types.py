@@ -14,6 +14,7 @@ from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.domain.documents import days_between
 from parcourspro_gql.engine.execution import attached
 from parcourspro_gql.engine.rows import build, columns
+from parcourspro_gql.loaders.catalogue import SessionsKey
 from parcourspro_gql.loaders.pagination import Page, encode_cursor, page_size
 from parcourspro_gql.permissions import IsAuthenticated, IsProviderOf
 from parcourspro_gql.schema.context import Info
@@ -202,21 +203,27 @@ class Training(Node):
     async def sessions(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[TrainingSession]:
-        # Every session of the page's trainings comes from one batched statement; pages are cut here.
+        # Upcoming sessions first. The first page of every training of a catalogue page comes from one
+        # batched statement that stops at `first + 1` sessions each; a later page (rare: `after`) reads the
+        # training's sessions and is cut here.
         try:
             limit = page_size(first)
         except ValueError as error:
             raise bad_argument(error) from error
-        rows = await info.context.loaders.sessions_by_training_id.load(self.pk)
+        loaders = info.context.loaders
+        rows = await loaders.sessions_by_training_id.load(
+            SessionsKey(self.pk, limit + 1 if after is None else None)
+        )
         keys = [(row.starts_at, row.id) for row in rows]
         cursors = [encode_cursor(key) for key in keys] if after is not None else []
         start = cursors.index(after) + 1 if after in cursors else 0
         if after is not None and after not in cursors:
             raise bad_argument(ValueError("Curseur « after » invalide."))
         chosen = rows[start : start + limit]
+        complete = after is not None or len(rows) <= limit
 
         async def count() -> int:
-            return len(rows)
+            return len(rows) if complete else await loaders.session_count_by_training_id.load(self.pk)
 
         page = Page(chosen, keys[start : start + limit], start + limit < len(rows), start > 0, count)
         return Connection.from_page(page, TrainingSession.from_row)

@@ -328,6 +328,7 @@ class Registration(Node):
             widen=joins.widen,
             params=listing.params,
             shape=(listing.shape, joins.names),
+            count_statement=listing.count_statement(),
         )
 
 
