@@ -11,13 +11,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationType, get_operation_ast
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,6 +30,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from parcourspro_gql.auth.authenticate import Authentication, authenticate
 from parcourspro_gql.auth.cache import AccountCache
@@ -38,7 +39,8 @@ from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Database
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import documents
-from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
+from parcourspro_gql.edge import Refused, decode_json, no_store, read_body
+from parcourspro_gql.engine import parsing
 from parcourspro_gql.engine.rows import ROW_SHORTCUT
 from parcourspro_gql.events import broker
 from parcourspro_gql.events.listener import ensure_listening, stop_listening
@@ -103,29 +105,39 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-@lru_cache(maxsize=256)
 def _is_query(document: str, operation_name: str | None) -> bool:
-    """True when the operation that a request runs is a query (not a mutation, nor a document that fails)."""
+    """True when the operation that a request runs is a query (not a mutation, nor a document that fails);
+    derived once per document in the parse cache (bounded in bytes)."""
     try:
-        operation = get_operation_ast(parse_document(document, max_tokens=MAX_TOKENS), operation_name)
+        operations = parsing.documents.derived(document, "operation types", _operation_types)
     except GraphQLError:
         return False
-    return operation is not None and operation.operation is OperationType.QUERY
+    return operations.get(operation_name) is OperationType.QUERY
+
+
+def _operation_types(document: DocumentNode) -> dict[str | None, OperationType]:
+    """Each operation's type by name, and by None when the document holds exactly one operation."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    types: dict[str | None, OperationType] = {
+        operation.name.value: operation.operation for operation in operations if operation.name
+    }
+    if len(operations) == 1:
+        types[None] = operations[0].operation
+    return types
 
 
 def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | None:
     """The operation of a POST whose body is one JSON object with a string `query` (and, if any, an object of
     `variables`, an object of `extensions` and a string `operationName`), sent as `application/json` by a
-    client that accepts a plain JSON answer: what every client of the API sends. None for anything else."""
+    client that accepts a plain JSON answer: what every client of the API sends. None for anything else.
+    A JSON body that cannot be read, or that nests too deep, is refused here (edge.Refused), whichever way
+    it would have taken."""
     media_type = request.headers.get("content-type", "").partition(";")[0].strip()
+    if media_type != "application/json":
+        return None
+    data = decode_json(body)
     accept = request.headers.get("accept", "")
-    if media_type != "application/json" or "multipart/mixed" in accept or "text/event-stream" in accept:
-        return None
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
+    if "multipart/mixed" in accept or "text/event-stream" in accept or not isinstance(data, dict):
         return None
     query, variables, extensions, name = (
         data.get(key) for key in ("query", "variables", "extensions", "operationName")
@@ -138,6 +150,15 @@ def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | 
     ):
         return None
     return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
+
+
+def check_query_parameters(request: Request) -> None:
+    """The JSON parameters of a GET (`variables`, `extensions`) are refused when unreadable or too deep,
+    before strawberry decodes them with Python's recursive json module."""
+    for name in ("variables", "extensions"):
+        raw = request.query_params.get(name)
+        if raw:
+            decode_json(raw)
 
 
 # Personal data: never kept by a shared cache (proxy, CDN) nor by the browser's disk cache.
@@ -193,7 +214,8 @@ class GraphQLApp(GraphQL[Context, None]):
         plain_json_operation) is executed by the view's own steps (context, execute_single, process_result,
         create_response), without the dispatch that serves websockets, GET, multipart uploads, batches and
         streams, nor its second parse of the body. Anything else takes strawberry's whole way, and so does
-        everything when the fast paths are off (PARCOURSPRO_FAST_PATHS)."""
+        everything when the fast paths are off (PARCOURSPRO_FAST_PATHS). The edge's refusals (body size,
+        unreadable or too deep JSON, NUL) and its no-store header hold either way."""
         shortcut = ROW_SHORTCUT.set(self.settings.fast_paths)
         try:
             await self._dispatch(scope, receive, send)
@@ -201,18 +223,25 @@ class GraphQLApp(GraphQL[Context, None]):
             ROW_SHORTCUT.reset(shortcut)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not self.settings.fast_paths:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        send = no_store(send)
         request = Request(scope=scope, receive=receive)
         try:
-            operation = plain_json_operation(request, await request.body())
-            if operation is None:
+            if scope["method"] != "POST":
+                check_query_parameters(request)
+                await super().__call__(scope, receive, send)
+                return
+            operation = plain_json_operation(request, await read_body(request, self.settings.max_body_bytes))
+            if operation is None or not self.settings.fast_paths:
                 response = await self.run(request)
             else:
                 response = await self._answer(request, operation)
         except HTTPException as error:
             response = PlainTextResponse(error.reason, status_code=error.status_code)
+        except Refused as refusal:
+            response = refusal.response()
         await response(scope, receive, send)
 
     async def _answer(self, request: Request, operation: GraphQLRequestData) -> Response:
@@ -393,6 +422,10 @@ def create_app(
     app.state.settings = settings
     app.state.db = database
     app.add_middleware(RequestIdMiddleware)
+    if settings.trusted_proxies:
+        # X4: client addresses (login throttling, sign-up limits, logs) come from X-Forwarded-For only when
+        # the peer is one of these proxies; uvicorn's own middleware, with its forwarded_allow_ips syntax.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

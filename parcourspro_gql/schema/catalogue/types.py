@@ -11,6 +11,7 @@ from parcourspro_gql import models
 from parcourspro_gql.domain import catalogue, evaluations
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.domain.documents import days_between
+from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.engine.execution import attached
 from parcourspro_gql.engine.rows import build, columns
 from parcourspro_gql.loaders.pagination import Page, encode_cursor, page_size
@@ -25,6 +26,7 @@ from parcourspro_gql.schema.relay import (
     bad_argument,
     connection,
     node_resolver,
+    refused,
     to_global_id,
 )
 from parcourspro_gql.schema.structures.types import Structure
@@ -253,9 +255,13 @@ class TrainingSessionPayload:
 async def catalogue_page(
     info: Info, search: str | None, format: models.TrainingFormat | None, first: int | None, after: str | None
 ) -> Connection[Training]:
+    try:
+        statement = catalogue.catalogue(search, format)
+    except DomainError as error:
+        raise refused(error) from error
     return await connection(
         info,
-        catalogue.catalogue(search, format),
+        statement,
         (models.Training.title, models.Training.id),
         Training.from_row,
         first,
