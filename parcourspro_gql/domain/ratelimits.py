@@ -27,7 +27,7 @@ async def take(session: AsyncSession, kind: str, key: str, limit: int, window: t
     """Counts one use of `kind` for `key` in the session's transaction and returns True, unless `limit` uses
     were already counted within `window`: then nothing is counted, a security event is logged, and False."""
     key = key[:254]
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"rate:{kind}:{key}"}
         )

@@ -47,8 +47,8 @@ from graphql import (
 )
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 
-from parcourspro_gql.loaders.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from parcourspro_gql.engine.parsing import documents
+from parcourspro_gql.loaders.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 BUDGET = 10_000
 MAX_DEPTH = 10
@@ -78,7 +78,9 @@ def _spreads(selection_set: SelectionSetNode | None) -> list[str]:
         for selection in pending.pop().selections:
             if isinstance(selection, FragmentSpreadNode):
                 names.append(selection.name.value)
-            elif selection.selection_set is not None:
+            elif (
+                isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set is not None
+            ):
                 pending.append(selection.selection_set)
     return names
 
@@ -143,8 +145,10 @@ def _depth(selection_set: SelectionSetNode, fragments: Mapping[str, int]) -> int
             depth = 1 + _depth(selection.selection_set, fragments)
         elif isinstance(selection, InlineFragmentNode):
             depth = _depth(selection.selection_set, fragments)
-        else:
+        elif isinstance(selection, FragmentSpreadNode):
             depth = fragments.get(selection.name.value, 0)
+        else:
+            continue
         deepest = max(deepest, depth)
     return deepest
 
@@ -157,7 +161,7 @@ def _aliases(selection_set: SelectionSetNode, fragments: Mapping[str, int]) -> i
             continue
         if isinstance(selection, FieldNode) and selection.alias is not None:
             count += 1
-        if selection.selection_set is not None:
+        if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set is not None:
             count += _aliases(selection.selection_set, fragments)
     return min(count, CAP)
 
@@ -188,7 +192,11 @@ def _merged_error(
                     fields += 1
                 elif isinstance(selection, InlineFragmentNode):
                     stack.append(selection.selection_set)
-                elif selection.name.value not in spread and selection.name.value in fragments:
+                elif (
+                    isinstance(selection, FragmentSpreadNode)
+                    and selection.name.value not in spread
+                    and selection.name.value in fragments
+                ):
                     spread.add(selection.name.value)
                     stack.append(fragments[selection.name.value].selection_set)
         if fields > MAX_FIELDS:
@@ -325,7 +333,8 @@ class Coster:
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
                 total += self.of(selection.selection_set, target)
-            else:  # a spread: measured once, before (0 for an unknown fragment or a cycle, both refused)
+            elif isinstance(selection, FragmentSpreadNode):
+                # Measured once, before (0 for an unknown fragment or a cycle, both refused).
                 total += self.costs.get(selection.name.value, 0)
         return min(total, CAP)
 
@@ -377,7 +386,7 @@ def _cost_of(context: Any) -> int:
     except TypeError:  # a value that is not JSON (an upload): computed each time
         return compute(context.graphql_document)
     key = (schema, context.operation_name, digest.digest())
-    costs = documents.derived(context.query, "costs", lambda _: {})
+    costs: dict[tuple[Any, ...], int] = documents.derived(context.query, "costs", lambda _: {})
     if key not in costs:
         if len(costs) >= MAX_COSTS_PER_DOCUMENT:
             return compute(context.graphql_document)

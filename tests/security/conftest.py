@@ -85,6 +85,17 @@ class Attack:
 
 
 @pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app alone, without the differential harness of tests/conftest.py: the harness reads the whole body
+    and parses the document itself (graphql-core, without our token limit) before the app and its twin see
+    them, and that work, in this process, would be counted against the attack's CPU budget. The plain way
+    (fast paths off) is the suite's second pass, where these tests assert the same answers."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
 def attack(client: httpx.AsyncClient) -> Attack:
     return Attack(client)
 
