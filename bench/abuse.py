@@ -1,6 +1,6 @@
 """Issue 14: the CPU time of the worst documents we could construct, against a baseline request, in-process.
 
-    .venv/bin/python bench/abuse.py [--runs 3]
+    .venv/bin/python bench/abuse.py [--runs 3] [--fast-paths false]
 
 Each attack is sent `runs` times with a text varied each time (so no cache helps, as an attacker would do)
 to the real app on a fresh SQLite file; the median CPU time (process_time: the shared machine's load
@@ -81,7 +81,7 @@ ATTACKS: dict[str, Callable[[], dict | bytes]] = {
 }
 
 
-async def main(runs: int) -> None:
+async def main(runs: int, fast_paths: str) -> None:
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite+aiosqlite:///{folder}/bench.db"
     engine = create_engine(url)
@@ -93,6 +93,7 @@ async def main(runs: int) -> None:
             "PARCOURSPRO_VAR_DIR": str(folder),
             "PARCOURSPRO_MAIL_DISPATCH": "false",
             "PARCOURSPRO_PASSWORD_HASH_PROFILE": "test",
+            "PARCOURSPRO_FAST_PATHS": fast_paths,
         }
     )
     app = create_app(settings)
@@ -122,4 +123,6 @@ async def main(runs: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
-    asyncio.run(main(parser.parse_args().runs))
+    parser.add_argument("--fast-paths", choices=("true", "false"), default="true")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.runs, arguments.fast_paths))

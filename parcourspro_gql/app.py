@@ -39,7 +39,7 @@ from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Database
 from parcourspro_gql.documents.render import render_pdf
 from parcourspro_gql.domain import documents
-from parcourspro_gql.edge import Refused, decode_json, no_store, read_body
+from parcourspro_gql.edge import Refused, bounded_messages, decode_json, no_store, read_body
 from parcourspro_gql.engine import parsing
 from parcourspro_gql.engine.rows import ROW_SHORTCUT
 from parcourspro_gql.events import broker
@@ -223,6 +223,8 @@ class GraphQLApp(GraphQL[Context, None]):
             ROW_SHORTCUT.reset(shortcut)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            receive = bounded_messages(receive, send, self.settings.max_body_bytes)
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return

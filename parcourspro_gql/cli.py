@@ -58,6 +58,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # address that login throttling counts. The app applies the same list itself (any ASGI server).
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
+        # X1: a websocket message (a subscription's document) is held to the body's limit, not uvicorn's
+        # 16 MiB; the app checks it too (edge.bounded_messages), under any server.
+        ws_max_size=settings.max_body_bytes,
     )
     return 0
 

@@ -1,6 +1,10 @@
 """What the HTTP edge refuses before any GraphQL work (X1, X3): bodies over the size limit (413), bodies that
 are not readable JSON or that nest deeper than anything the schema accepts (400), each with a JSON answer;
-and the no-store header of every /graphql answer (X5)."""
+the same limits on the messages of a subscription websocket (closed with 1009 or 4400); and the no-store
+header of every /graphql answer (X5).
+
+Issue 14's part of this module: Refused, read_body, decode_json, bounded_messages, no_store and their
+helpers. Other parts (issue 20: 503 and 500 answers at the edge) stand apart from them."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.types import Message, Send
+from starlette.types import Message, Receive, Send
 
 # The deepest JSON a client needs: the schema's input objects nest a few levels; lists of them one more.
 # orjson itself refuses past 1,024 levels; Python's json (strawberry's other ways) recurses until it crashes.
@@ -116,3 +120,34 @@ def no_store(send: Send) -> Send:
         await send(message)
 
     return send_no_store
+
+
+# graphql-transport-ws's close codes: a message too large (RFC 6455), an invalid message (the protocol's own).
+MESSAGE_TOO_BIG = 1009
+INVALID_MESSAGE = 4400
+
+
+def bounded_messages(receive: Receive, send: Send, limit: int) -> Receive:
+    """`receive` of a websocket whose messages are held to the body's limits: a message over `limit` bytes,
+    or whose JSON is unreadable, too deep or holds a NUL, closes the socket (1009, 4400) before strawberry
+    decodes it with Python's recursive json module or parses its document. `serve` also gives uvicorn the
+    same size limit (ws_max_size), so that such a message is not even read whole there."""
+
+    async def receive_bounded() -> Message:
+        message = await receive()
+        if message["type"] != "websocket.receive":
+            return message
+        raw: str | bytes = message.get("text") or message.get("bytes") or b""
+        # A character is one byte at least: a text of more than `limit` characters is over the limit.
+        if len(raw) > limit or (isinstance(raw, str) and len(raw.encode()) > limit):
+            code, reason = MESSAGE_TOO_BIG, f"Message trop volumineux : {limit} octets au plus."
+        else:
+            try:
+                decode_json(raw)
+                return message
+            except Refused as refusal:
+                code, reason = INVALID_MESSAGE, refusal.message
+        await send({"type": "websocket.close", "code": code, "reason": reason})
+        return {"type": "websocket.disconnect", "code": code}
+
+    return receive_bounded

@@ -3,9 +3,12 @@ gets a JSON 400, and every /graphql answer says `Cache-Control: no-store`."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import orjson
+import pytest
 
 from parcourspro_gql.edge import MAX_JSON_DEPTH
 
@@ -112,3 +115,69 @@ async def test_every_graphql_answer_is_no_store(client):
     for answer in answers:
         assert answer.headers["cache-control"] == "no-store", answer.text
     assert "cache-control" not in (await client.get("/health")).headers
+
+
+async def _socket(app, messages: list[str | bytes]) -> list[dict]:
+    """What the app sends on a graphql-transport-ws socket to /graphql whose client sends `messages`, then
+    waits (an ASGI driver: httpx has no websockets)."""
+    incoming = [{"type": "websocket.connect"}] + [
+        {"type": "websocket.receive", "text": m}
+        if isinstance(m, str)
+        else {"type": "websocket.receive", "bytes": m}
+        for m in messages
+    ]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if incoming:
+            return incoming.pop(0)
+        await asyncio.sleep(3600)  # the client says nothing more; the server must close on its own
+        raise AssertionError("unreachable")
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"sec-websocket-protocol", b"graphql-transport-ws")],
+        "subprotocols": ["graphql-transport-ws"],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    async with asyncio.timeout(30):
+        await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        # A subscription's document of 15 MB, as the first message: uvicorn's own limit would let 16 MiB in.
+        (
+            orjson.dumps(
+                {"type": "subscribe", "id": "1", "payload": {"query": "#" + "c" * (15 * ONE_MEGABYTE)}}
+            ).decode(),
+            1009,
+        ),
+        (b"[" * (2 * MAX_JSON_DEPTH) + b"]" * (2 * MAX_JSON_DEPTH), 4400),
+        ('{"type": "connection_init", "payload": {"v": "\\u0000"}}', 4400),
+    ],
+    ids=["too-large", "too-deep", "nul"],
+)
+async def test_a_websocket_message_over_the_limits_closes_the_socket(app, attack, message, code):
+    baseline = await attack.measure_baseline()
+    started = time.process_time()
+    sent = await _socket(app, [message])
+    cpu = time.process_time() - started
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"], sent
+    assert sent[-1]["code"] == code
+    assert cpu < min(1.0, 60 * max(baseline.cpu, 0.002)), (
+        f"{cpu:.3f} s of CPU (baseline {baseline.cpu:.4f} s)"
+    )
