@@ -281,9 +281,10 @@ class GraphQLApp(GraphQL[Context, None]):
         context.viewer = authentication.viewer
         context.account = authentication.account
         context.auth_rejected = context.token_expired = False
-        context.token_issued_at, context.token_expires_at = (
+        context.token_issued_at, context.token_expires_at, context.token_family = (
             authentication.issued_at,
             authentication.expires_at,
+            authentication.family_id,
         )
         context.renew_loaders()
         return UNSET

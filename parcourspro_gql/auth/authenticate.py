@@ -34,6 +34,8 @@ class Authentication:
     # Of a valid token of ours (None for the OpenID provider's): when it was issued and when it expires.
     issued_at: float | None = None
     expires_at: float | None = None
+    # Its refresh-token family (claim `fam`), whose revocation ends a websocket opened with it (X5).
+    family_id: str | None = None
 
 
 async def _load(
@@ -137,4 +139,5 @@ async def authenticate(
         granted_roles=roles,
         issued_at=claims.issued_at if claims is not None else None,
         expires_at=claims.expires_at if claims is not None else None,
+        family_id=claims.family_id if claims is not None else None,
     )

@@ -371,6 +371,8 @@ async def refresh(db: Database, tokens: AccessTokens, *, refresh_token: str, cli
             await audit.record(
                 session, None, entity_type="Account", entity_id=row.account_id, action="token.reuse_detected"
             )
+            # X5: the family's access tokens are refused from now on; its open websockets close too.
+            await publish(session, account_topic(row.account_id), {"family_revoked": row.family_id})
         else:
             reuse = False
     if reuse:
