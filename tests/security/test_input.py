@@ -146,3 +146,42 @@ async def test_a_lone_surrogate_is_an_unreadable_body(attack):
     )
     assert measured.response.status_code == 400
     assert measured.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        cursor([{"x": 1}, 1]),
+        cursor(["2026-01-01T00:00:00+00:00", 2**40]),
+        cursor([True, 1]),
+        cursor(["pas une date", 1]),
+        "!!!" * 1_000,
+    ],
+)
+async def test_a_malformed_cursor_of_the_inbox_is_invalid_input(db, settings, gql, clock, after):
+    """The inbox (a connection that came after the issue) reads its cursors through the same checks."""
+    world = World(db, AccessTokens(settings), gql)
+    person = await world.person()
+    body = await world.as_(
+        person,
+        "query($a: String) { me { notifications(after: $a) { edges { node { id } } } } }",
+        {"a": after},
+    )
+    assert [code for code, _ in top_level(body)] == ["INVALID_INPUT"], body
+
+
+OVERFLOW = global_id("Structure:99999999999999999999")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($id: ID) { statistics(year: 2026, structureId: $id) { beneficiaries } }",
+        "query($id: ID) { employerOverview(structureId: $id) { pendingCount } }",
+    ],
+)
+async def test_the_reports_given_an_overflowing_id_answer_not_found(db, settings, gql, clock, query):
+    world = World(db, AccessTokens(settings), gql)
+    manager = await world.manager()
+    body = await world.as_(manager, query, {"id": OVERFLOW})
+    assert [code for code, _ in top_level(body)] == ["NOT_FOUND"], body
