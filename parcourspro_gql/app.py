@@ -11,13 +11,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationType, get_operation_ast
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -31,6 +31,7 @@ from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from parcourspro_gql.auth import passwords
 from parcourspro_gql.auth.authenticate import Authentication, authenticate, authenticate_link
@@ -45,10 +46,15 @@ from parcourspro_gql.domain import documents
 from parcourspro_gql.edge import (
     SERVICE_UNAVAILABLE,
     FaultMiddleware,
+    Refused,
+    bounded_messages,
+    decode_json,
     log_unavailable,
+    no_store,
+    read_body,
     unavailable_response,
 )
-from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
+from parcourspro_gql.engine import parsing
 from parcourspro_gql.engine.rows import ROW_SHORTCUT
 from parcourspro_gql.events import broker
 from parcourspro_gql.events.listener import ensure_listening, stop_listening
@@ -129,14 +135,25 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-@lru_cache(maxsize=256)
 def _is_query(document: str, operation_name: str | None) -> bool:
-    """True when the operation that a request runs is a query (not a mutation, nor a document that fails)."""
+    """True when the operation that a request runs is a query (not a mutation, nor a document that fails);
+    derived once per document in the parse cache (bounded in bytes)."""
     try:
-        operation = get_operation_ast(parse_document(document, max_tokens=MAX_TOKENS), operation_name)
+        operations = parsing.documents.derived(document, "operation types", _operation_types)
     except GraphQLError:
         return False
-    return operation is not None and operation.operation is OperationType.QUERY
+    return operations.get(operation_name) is OperationType.QUERY
+
+
+def _operation_types(document: DocumentNode) -> dict[str | None, OperationType]:
+    """Each operation's type by name, and by None when the document holds exactly one operation."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    types: dict[str | None, OperationType] = {
+        operation.name.value: operation.operation for operation in operations if operation.name
+    }
+    if len(operations) == 1:
+        types[None] = operations[0].operation
+    return types
 
 
 def _retry_allowed(request: Request, reads: bool) -> bool:
@@ -154,16 +171,15 @@ def _retry_allowed(request: Request, reads: bool) -> bool:
 def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | None:
     """The operation of a POST whose body is one JSON object with a string `query` (and, if any, an object of
     `variables`, an object of `extensions` and a string `operationName`), sent as `application/json` by a
-    client that accepts a plain JSON answer: what every client of the API sends. None for anything else."""
+    client that accepts a plain JSON answer: what every client of the API sends. None for anything else.
+    A JSON body that cannot be read, or that nests too deep, is refused here (edge.Refused), whichever way
+    it would have taken."""
     media_type = request.headers.get("content-type", "").partition(";")[0].strip()
+    if media_type != "application/json":
+        return None
+    data = decode_json(body)
     accept = request.headers.get("accept", "")
-    if media_type != "application/json" or "multipart/mixed" in accept or "text/event-stream" in accept:
-        return None
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
+    if "multipart/mixed" in accept or "text/event-stream" in accept or not isinstance(data, dict):
         return None
     query, variables, extensions, name = (
         data.get(key) for key in ("query", "variables", "extensions", "operationName")
@@ -180,6 +196,16 @@ def plain_json_operation(request: Request, body: bytes) -> GraphQLRequestData | 
 
 # Stands for the 503 answer between process_result and create_response (compared by identity).
 UNAVAILABLE_BODY: dict[str, Any] = {"errors": [{"extensions": {"code": SERVICE_UNAVAILABLE}}]}
+
+
+def check_query_parameters(request: Request) -> None:
+    """The JSON parameters of a GET (`variables`, `extensions`) are refused when unreadable or too deep,
+    before strawberry decodes them with Python's recursive json module."""
+    for name in ("variables", "extensions"):
+        raw = request.query_params.get(name)
+        if raw:
+            decode_json(raw)
+
 
 # Personal data: never kept by a shared cache (proxy, CDN) nor by the browser's disk cache.
 PRIVATE = {"Cache-Control": PRIVATE_CACHE, "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
@@ -249,7 +275,8 @@ class GraphQLApp(GraphQL[Context, None]):
         execute_single, process_result, create_response), without the dispatch that serves websockets,
         multipart uploads, batches and streams, nor its second parse of the body. Anything else takes
         strawberry's whole way, and so does every GET and POST when the fast paths are off
-        (PARCOURSPRO_FAST_PATHS). Either way, every refusal is JSON (web/negotiation.py)."""
+        (PARCOURSPRO_FAST_PATHS). Either way, every refusal is JSON (web/negotiation.py), and the edge's
+        refusals (body size, unreadable or too deep JSON, NUL: edge.py) hold."""
         shortcut = ROW_SHORTCUT.set(self.settings.fast_paths)
         try:
             await self._dispatch(scope, receive, send)
@@ -257,9 +284,12 @@ class GraphQLApp(GraphQL[Context, None]):
             ROW_SHORTCUT.reset(shortcut)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            receive = bounded_messages(receive, send, self.settings.max_body_bytes)
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        send = no_store(send)
         request = Request(scope=scope, receive=receive)
         try:
             response = await self._http(request)
@@ -269,6 +299,9 @@ class GraphQLApp(GraphQL[Context, None]):
         except DocumentRefused as refused:
             media_type = response_media_type(request.headers.get("accept"))
             response = refusal(refused.status_in(media_type), refused.message, refused.code, media_type)
+        except Refused as refused:
+            media_type = response_media_type(request.headers.get("accept"))
+            response = refusal(refused.status, refused.message, refused.code, media_type)
         self._cache_headers(request, response)
         await response(scope, receive, send)
 
@@ -312,10 +345,16 @@ class GraphQLApp(GraphQL[Context, None]):
     async def _http(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return method_not_allowed(response_media_type(request.headers.get("accept")))
+        # The edge's limits, whichever way the request then takes (edge.Refused): a body read only up to its
+        # limit, and JSON (the body, a GET's variables and extensions) refused when unreadable or too deep.
+        operation = None
+        if request.method == "POST":
+            operation = plain_json_operation(request, await read_body(request, self.settings.max_body_bytes))
+        else:
+            check_query_parameters(request)
         if not self.settings.fast_paths:
             return await self.run(request)
         if request.method == "POST":
-            operation = plain_json_operation(request, await request.body())
             if operation is None:
                 return await self.run(request)
             if self.documents.needed(operation.extensions):
@@ -412,9 +451,10 @@ class GraphQLApp(GraphQL[Context, None]):
         context.viewer = authentication.viewer
         context.account = authentication.account
         context.auth_rejected = context.token_expired = False
-        context.token_issued_at, context.token_expires_at = (
+        context.token_issued_at, context.token_expires_at, context.token_family = (
             authentication.issued_at,
             authentication.expires_at,
+            authentication.family_id,
         )
         context.renew_loaders()
         return UNSET
@@ -618,6 +658,10 @@ def create_app(
     # Added first, so it runs inside RequestIdMiddleware: its answers carry the request id.
     app.add_middleware(FaultMiddleware, retry_after=settings.retry_after_seconds)
     app.add_middleware(RequestIdMiddleware)
+    if settings.trusted_proxies:
+        # X4: client addresses (login throttling, sign-up limits, logs) come from X-Forwarded-For only when
+        # the peer is one of these proxies; uvicorn's own middleware, with its forwarded_allow_ips syntax.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

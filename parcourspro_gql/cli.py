@@ -78,8 +78,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_config=None,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # X4: X-Forwarded-* are believed from PARCOURSPRO_TRUSTED_PROXIES only (empty: from nobody), never
+        # from uvicorn's default of 127.0.0.1: a local process in front would otherwise choose the client
+        # address that login throttling counts. The app applies the same list itself (any ASGI server).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+        # X1: a websocket message (a subscription's document) is held to the body's limit, not uvicorn's
+        # 16 MiB; the app checks it too (edge.bounded_messages), under any server.
+        ws_max_size=settings.max_body_bytes,
     )
     return 0
 
@@ -97,6 +103,10 @@ async def _seed(settings: Settings) -> bool:
 def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
     from parcourspro_gql.seed import DEMO_LOGINS, DEMO_PASSWORD
 
+    if settings.is_production:
+        # X5: the demo world has a manager whose password is published (README, this command's output).
+        print("seed-demo est refusé en production (PARCOURSPRO_ENV=production).", file=sys.stderr)
+        return 2
     created = asyncio.run(_seed(settings))
     print("Données de démonstration créées." if created else "Données de démonstration déjà présentes.")
     print(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")

@@ -63,7 +63,10 @@ class Settings:
     refresh_reuse_grace_seconds: int = 30
     # How old the caller's account and roles may be for a query (never for a mutation); 0 reads them each time.
     auth_cache_seconds: int = 5
-    login_max_failures_per_account: int = 5
+    # A5/X4: failures of one account from one client address, of one account from all addresses together,
+    # and from one address over all accounts, within the window.
+    login_max_failures_per_account_address: int = 5
+    login_max_failures_per_account: int = 20
     login_max_failures_per_address: int = 50
     login_window_minutes: int = 15
     # Live updates (N2): seconds between the server's keep-alive pings on an idle websocket (and between its
@@ -80,6 +83,17 @@ class Settings:
     trusted_documents: str = ""
     trusted_documents_only: bool = False
     apq_cache_bytes: int = 4 * 1024 * 1024
+    # X4: e-mails that anyone may trigger (password reset, verification link) per recipient, and sign-ups
+    # per client address, within their windows.
+    mail_max_per_recipient: int = 5
+    mail_rate_window_minutes: int = 60
+    signup_max_per_address: int = 30
+    signup_window_minutes: int = 60
+    # X4: the peers whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's forwarded_allow_ips
+    # syntax: addresses and networks separated by commas, or "*"); empty believes nobody.
+    trusted_proxies: str = ""
+    # X1: the largest request body read (413 above it).
+    max_body_bytes: int = 1_048_576
     # Structures (S3)
     review_deadline_hours: int = 48
     # Registrations (G3-G5)
@@ -152,7 +166,13 @@ _INT_FIELDS = {
     "refresh_token_ttl_days",
     "refresh_reuse_grace_seconds",
     "auth_cache_seconds",
+    "login_max_failures_per_account_address",
     "login_max_failures_per_account",
+    "mail_max_per_recipient",
+    "mail_rate_window_minutes",
+    "signup_max_per_address",
+    "signup_window_minutes",
+    "max_body_bytes",
     "login_max_failures_per_address",
     "login_window_minutes",
     "review_deadline_hours",
@@ -206,6 +226,7 @@ _STR_FIELDS = {
     "oidc_audience",
     "cors_origins",
     "trusted_documents",
+    "trusted_proxies",
 }
 
 
@@ -271,6 +292,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"PARCOURSPRO_CORS_ORIGINS: {origin.strip()!r} is not an exact origin (scheme://host[:port])"
             )
+    if settings.max_body_bytes < 1024:
+        raise ConfigError("PARCOURSPRO_MAX_BODY_BYTES must be at least 1024")
     if bool(settings.oidc_issuer) != bool(settings.oidc_audience):
         raise ConfigError("PARCOURSPRO_OIDC_ISSUER and PARCOURSPRO_OIDC_AUDIENCE go together")
     if not settings.secret_key:

@@ -34,10 +34,13 @@ def bearer_of(params: Any) -> str | None:
     return None
 
 
-def revocation(event: Event, issued_at: float | None) -> tuple[int, str] | None:
-    """How a revocation event of the socket's account ends it, if it concerns the socket's token."""
+def revocation(event: Event, issued_at: float | None, family: str | None = None) -> tuple[int, str] | None:
+    """How a revocation event of the socket's account ends it, if it concerns the socket's token (issued
+    before a logout or a reset, or of the refresh-token `family` revoked on a reuse: X5)."""
     if event.data.get("disabled"):
         return DISABLED
+    if family is not None and event.data.get("family_revoked") == family:
+        return REVOKED
     valid_after = event.data.get("tokens_valid_after")
     if isinstance(valid_after, int | float) and (issued_at is None or issued_at <= valid_after):
         return REVOKED
@@ -86,7 +89,7 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
                         await self._close(*EXPIRED)
                         return
                     if event is not None:
-                        ending = revocation(event, context.token_issued_at)
+                        ending = revocation(event, context.token_issued_at, context.token_family)
                         if ending is not None:
                             await self._close(*ending)
                             return

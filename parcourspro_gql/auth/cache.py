@@ -25,6 +25,11 @@ class _Entry:
     generation: int
     account: Account
     roles: tuple[Role, ...]
+    family_revoked: bool
+
+
+# An account, and the refresh-token family its access token names (None: none named).
+Key = tuple[int, str | None]
 
 
 class AccountCache:
@@ -32,24 +37,27 @@ class AccountCache:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._entries: OrderedDict[int, _Entry] = OrderedDict()
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
 
-    def get(self, account_id: int) -> tuple[Account, tuple[Role, ...]] | None:
-        entry = self._entries.get(account_id)
+    def get(self, key: Key) -> tuple[Account, tuple[Role, ...], bool] | None:
+        """(account, roles, whether the family is revoked) as read for `key`, if recent enough."""
+        entry = self._entries.get(key)
         if entry is None:
             return None
         if entry.generation != write_generation() or time.monotonic() - entry.read_at > self.seconds:
-            del self._entries[account_id]
+            del self._entries[key]
             return None
-        self._entries.move_to_end(account_id)
-        return entry.account, entry.roles
+        self._entries.move_to_end(key)
+        return entry.account, entry.roles, entry.family_revoked
 
-    def put(self, account: Account, roles: tuple[Role, ...], generation: int) -> None:
+    def put(
+        self, key: Key, account: Account, roles: tuple[Role, ...], family_revoked: bool, generation: int
+    ) -> None:
         """`generation`: write_generation() taken *before* the read, so that a write ending during the read
         makes the entry stale at once."""
         if self.seconds <= 0 or generation != write_generation():
             return
-        self._entries[account.id] = _Entry(time.monotonic(), generation, account, roles)
-        self._entries.move_to_end(account.id)
+        self._entries[key] = _Entry(time.monotonic(), generation, account, roles, family_revoked)
+        self._entries.move_to_end(key)
         while len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)

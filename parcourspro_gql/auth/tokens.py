@@ -107,6 +107,9 @@ class AccessClaims:
     issued_at: float
     token_id: str
     expires_at: float = math.inf
+    # The refresh-token family of the login the token comes from (claim `fam`): when the family is revoked
+    # (reuse detected, logout), the token stops too (X5). None for tokens issued outside a login.
+    family_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ class TokenCheck:
 
 
 class AccessTokens:
-    """Issues and checks the API's own access tokens: claims iss, aud, sub, exp, iat, jti."""
+    """Issues and checks the API's own access tokens: claims iss, aud, sub, exp, iat, jti, fam."""
 
     def __init__(self, settings: Settings) -> None:
         self.key = load_signing_key(settings)
@@ -135,9 +138,9 @@ class AccessTokens:
             jti={"essential": True},
         )
 
-    def issue(self, account_id: int) -> str:
+    def issue(self, account_id: int, family_id: str | None = None) -> str:
         now = clock.now().timestamp()
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": AUDIENCE,
             "sub": str(account_id),
@@ -147,6 +150,8 @@ class AccessTokens:
             "exp": int(now) + self.ttl_seconds,
             "jti": uuid.uuid4().hex,
         }
+        if family_id is not None:
+            claims["fam"] = family_id
         return jwt.encode({"alg": ALGORITHM, "kid": self.key.kid}, claims, self.key, algorithms=[ALGORITHM])
 
     def check(self, token: str) -> AccessClaims | None:
@@ -164,6 +169,7 @@ class AccessTokens:
                     issued_at=float(decoded.claims["iat"]),
                     token_id=str(decoded.claims["jti"]),
                     expires_at=float(decoded.claims["exp"]),
+                    family_id=str(decoded.claims["fam"]) if "fam" in decoded.claims else None,
                 )
             )
         except ExpiredTokenError:

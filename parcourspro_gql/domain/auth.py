@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -19,7 +19,7 @@ from parcourspro_gql.auth.tokens import AccessTokens, hash_secret, new_secret, s
 from parcourspro_gql.auth.viewer import Viewer
 from parcourspro_gql.clock import clock
 from parcourspro_gql.db import Database, rows_changed
-from parcourspro_gql.domain import audit
+from parcourspro_gql.domain import audit, ratelimits
 from parcourspro_gql.domain.accounts import check_email, check_password, normalize_email
 from parcourspro_gql.domain.base import settings_of
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
@@ -92,9 +92,17 @@ async def _link_token(session: AsyncSession, account: Account, purpose: TokenPur
 
 
 async def sign_up(
-    session: AsyncSession, *, email: str, password: str, first_name: str, last_name: str
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    client_address: str = "unknown",
 ) -> Account:
-    """A1-A3: creates a BENEFICIARY without structure and emails the verification link."""
+    """A1-A3: creates a BENEFICIARY without structure and emails the verification link; X4: at most
+    `signup_max_per_address` sign-ups from one client address within `signup_window_minutes` (only sign-ups
+    that succeed count: a refused one rolls its count back with the rest)."""
     settings = settings_of(session)
     email = check_email(email)
     check_new_password(password, email)
@@ -102,6 +110,14 @@ async def sign_up(
     normalized = normalize_email(email)
     if await session.scalar(select(Account.id).where(Account.email_normalized == normalized)):
         raise DomainError(ErrorCode.EMAIL_ALREADY_USED, "Cette adresse e-mail est déjà utilisée.", "email")
+    window = timedelta(minutes=settings.signup_window_minutes)
+    if not await ratelimits.take(
+        session, ratelimits.SIGN_UP_FROM_ADDRESS, client_address, settings.signup_max_per_address, window
+    ):
+        raise DomainError(
+            ErrorCode.TOO_MANY_ATTEMPTS,
+            f"Trop d'inscriptions depuis votre adresse : réessayez dans {settings.signup_window_minutes} minutes.",
+        )
     now = clock.now()
     account = Account(
         email=email,
@@ -117,6 +133,20 @@ async def sign_up(
     await _send_verification(session, account)
     await audit.record(session, None, entity_type="Account", entity_id=account.id, action="account.sign_up")
     return account
+
+
+async def _may_mail(session: AsyncSession, account: Account) -> bool:
+    """X4: counts an e-mail that anyone may have sent to the account's address (a reset link, a new
+    verification link); False beyond `mail_max_per_recipient` within `mail_rate_window_minutes`."""
+    settings = settings_of(session)
+    window = timedelta(minutes=settings.mail_rate_window_minutes)
+    return await ratelimits.take(
+        session,
+        ratelimits.MAIL_TO_RECIPIENT,
+        account.email_normalized,
+        settings.mail_max_per_recipient,
+        window,
+    )
 
 
 async def _send_verification(session: AsyncSession, account: Account) -> None:
@@ -142,6 +172,11 @@ async def resend_verification(session: AsyncSession, viewer: Viewer) -> None:
         raise DomainError(ErrorCode.NOT_FOUND, "Compte introuvable.")
     if account.email_verified_at is not None:
         raise DomainError(ErrorCode.INVALID_INPUT, "Votre adresse e-mail est déjà confirmée.")
+    if not await _may_mail(session, account):
+        raise DomainError(
+            ErrorCode.TOO_MANY_ATTEMPTS,
+            "Trop de messages envoyés à cette adresse : réessayez plus tard.",
+        )
     await session.execute(
         update(OneTimeToken)
         .where(
@@ -209,46 +244,56 @@ async def _lock_login(session: AsyncSession, email: str, client_address: str) ->
 async def login(
     db: Database, tokens: AccessTokens, *, email: str, password: str, client_address: str
 ) -> Session:
-    """A4, A5: checks the password under the brute-force limits, then opens a token family.
+    """A4, A5, X4: checks the password under the brute-force limits, then opens a token family.
 
-    Every attempt is first recorded as a failure in a short transaction that also counts the recent ones (so
+    Failures are counted for the account from this client address, for the account from everywhere (a higher
+    threshold, against guessing spread over many addresses), and from this address over every account. Each
+    attempt is first recorded as a failure in a short transaction that also counts the recent ones (so
     parallel attempts, aliased fields included, see each other); a right password turns it into a success.
-    The password check itself runs outside any transaction.
+    An attempt refused because a limit is reached is not recorded: otherwise whoever knows an address could
+    keep its account locked for good, window after window. The password check runs outside any transaction.
     """
     normalized = normalize_email(email)
     async with db.transaction() as session:
         settings = settings_of(session)
         window_start = clock.now() - timedelta(minutes=settings.login_window_minutes)
         await _lock_login(session, normalized, client_address)
-        failures = func.count().filter(LoginAttempt.success.is_(False))
-        by_email = await session.scalar(
-            select(failures).where(
-                LoginAttempt.email_normalized == normalized, LoginAttempt.at > window_start
+        of_account = LoginAttempt.email_normalized == normalized
+        from_address = LoginAttempt.client_address == client_address
+        counts = (
+            await session.execute(
+                select(
+                    func.count().filter(of_account, from_address),
+                    func.count().filter(of_account),
+                    func.count().filter(from_address),
+                ).where(
+                    LoginAttempt.success.is_(False),
+                    LoginAttempt.at > window_start,
+                    or_(of_account, from_address),
+                )
             )
-        )
-        by_address = await session.scalar(
-            select(failures).where(
-                LoginAttempt.client_address == client_address, LoginAttempt.at > window_start
-            )
+        ).one()
+        locked = (
+            counts[0] >= settings.login_max_failures_per_account_address
+            or counts[1] >= settings.login_max_failures_per_account
+            or counts[2] >= settings.login_max_failures_per_address
         )
         account = await session.scalar(
             select(Account)
             .options(undefer(Account.password_hash))
             .where(Account.email_normalized == normalized)
         )
-        attempt = LoginAttempt(
-            at=clock.now(),
-            email_normalized=normalized,
-            account_id=account.id if account else None,
-            client_address=client_address,
-            success=False,
-        )
-        session.add(attempt)
-        await session.flush()
-        attempt_id = attempt.id
-        locked = (by_email or 0) >= settings.login_max_failures_per_account or (
-            by_address or 0
-        ) >= settings.login_max_failures_per_address
+        if not locked:
+            attempt = LoginAttempt(
+                at=clock.now(),
+                email_normalized=normalized,
+                account_id=account.id if account else None,
+                client_address=client_address,
+                success=False,
+            )
+            session.add(attempt)
+            await session.flush()
+            attempt_id = attempt.id
     account_id = account.id if account else None
     if locked:
         _security("login.locked", account_id=account_id, client_address=client_address)
@@ -280,9 +325,10 @@ async def login(
             await session.execute(
                 update(Account).where(Account.id == account.id).values(password_hash=new_hash)
             )
-        refresh = await _open_family(session, account.id)
+        family_id = secrets.token_hex(16)
+        refresh = await _open_family(session, account.id, family_id)
     _security("login.success", account_id=account.id, client_address=client_address)
-    return Session(account, tokens.issue(account.id), refresh, tokens.ttl_seconds)
+    return Session(account, tokens.issue(account.id, family_id), refresh, tokens.ttl_seconds)
 
 
 _DUMMY_HASHES: dict[str, str] = {}
@@ -348,6 +394,8 @@ async def refresh(db: Database, tokens: AccessTokens, *, refresh_token: str, cli
                     entity_id=row.account_id,
                     action="token.reuse_detected",
                 )
+                # X5: the family's access tokens are refused from now on; its open websockets close too.
+                await publish(session, account_topic(row.account_id), {"family_revoked": row.family_id})
             else:
                 reuse = False
         if reuse:
@@ -373,7 +421,7 @@ async def refresh(db: Database, tokens: AccessTokens, *, refresh_token: str, cli
             if account is None or account.disabled_at is not None:
                 raise invalid
             new_token = await _open_family(session, account.id, row.family_id, row.expires_at)
-            access_token = tokens.issue(account.id)
+            access_token = tokens.issue(account.id, row.family_id)
             pair = GracePair(access_token, new_token, now.timestamp() + tokens.ttl_seconds)
             await session.execute(
                 update(RefreshToken)
@@ -450,6 +498,8 @@ async def password_reset_request(session: AsyncSession, *, email: str, client_ad
     )
     if account is None or account.disabled_at is not None:
         return
+    if not await _may_mail(session, account):  # X4: the same answer, and no e-mail
+        return
     ttl = timedelta(minutes=settings.reset_token_ttl_minutes)
     token = await _link_token(session, account, TokenPurpose.RESET_PASSWORD, ttl)
     await enqueue(
@@ -475,6 +525,13 @@ async def password_reset(
     except DomainError as error:
         raise DomainError(error.code, error.message, "newPassword") from error
     account.password_hash = await hash_password(new_password, settings.password_hash_profile)
+    # X4: the owner, who proved his address, is locked out no longer (failures of the old password, whoever
+    # made them, stop counting; the security log keeps them).
+    await session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.email_normalized == account.email_normalized, LoginAttempt.success.is_(False)
+        )
+    )
     # Following the link proves the address too.
     account.email_verified_at = account.email_verified_at or clock.now()
     await revoke_all(session, account)

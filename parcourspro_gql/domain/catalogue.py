@@ -17,6 +17,7 @@ from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import audit, reminders, scheduling
 from parcourspro_gql.domain.base import get_or_refuse, require_manager
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
+from parcourspro_gql.domain.search import search_words
 from parcourspro_gql.models import (
     Favourite,
     Role,
@@ -307,7 +308,7 @@ def catalogue(search: str | None, format: TrainingFormat | None) -> Select[Any]:
     statement = select(Training)
     if format is not None:
         statement = statement.where(Training.format == format)
-    for word in normalize_search(search or "").split():
+    for word in search_words(search):
         statement = statement.where(Training.search_text.contains(word, autoescape=True))
     return statement
 

@@ -100,6 +100,9 @@ class DocumentRef:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             kind, session_id, registration_id, structure_id = raw.split(":")
+            # X3: numbers an INTEGER key can hold (asyncpg refuses to send larger ones).
+            if not all(n.isascii() and n.isdigit() and int(n) < 2**31 for n in raw.split(":")[1:]):
+                return None
             return cls(
                 DocumentKind(kind), int(session_id), int(registration_id) or None, int(structure_id) or None
             )

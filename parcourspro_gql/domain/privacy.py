@@ -36,6 +36,7 @@ from parcourspro_gql.models import (
     OneTimeToken,
     OutboxMessage,
     OutboxStatus,
+    RateLimitHit,
     RefreshToken,
     Registration,
     Structure,
@@ -335,6 +336,7 @@ async def purge(session: AsyncSession, settings: Any, *, dry_run: bool = False) 
             OutboxMessage.created_at < mail,
         ),
         "login attempts": delete(LoginAttempt).where(LoginAttempt.at < security),
+        "rate limit hits": delete(RateLimitHit).where(RateLimitHit.at < security),
         "links": delete(OneTimeToken).where(
             OneTimeToken.expires_at < security,
         ),

@@ -19,6 +19,7 @@ from parcourspro_gql.domain.base import get_or_refuse, require_manager, required
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import structure_global_id
 from parcourspro_gql.domain.notifications import About, notify
+from parcourspro_gql.domain.search import MAX_SEARCH_WORDS, search_words
 from parcourspro_gql.mail.outbox import enqueue
 from parcourspro_gql.models import (
     Account,
@@ -104,11 +105,16 @@ def public_search(search: str | None) -> Select[Any]:
     of the search terms; case and accents are ignored."""
     statement = select(Structure).where(Structure.status == StructureStatus.VALIDATED)
     # Terms are made of [0-9a-z]: "{" sorts right after "z", so [word, word + "{") holds every extension.
+    terms = sorted(search_terms(" ".join(search_words(search))))
+    if len(terms) > MAX_SEARCH_WORDS:  # "a-b-c-d..." is one word typed, many terms
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"Recherche trop longue : {MAX_SEARCH_WORDS} mots au plus.", "search"
+        )
     matches = [
         select(StructureSearchTerm.structure_id).where(
             StructureSearchTerm.term >= word, StructureSearchTerm.term < word + "{"
         )
-        for word in sorted(search_terms(normalize_search(search or "")))
+        for word in terms
     ]
     if matches:
         # One INTERSECT of the words' id lists, computed once, rather than one membership test per word and

@@ -30,6 +30,7 @@ the tests, raises it.
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -128,10 +129,12 @@ class FieldPlan:
 
 @dataclass(frozen=True, slots=True)
 class _CachedPlan:
-    """A cache entry: the plan (None: the normal way) and what it was built for, which a hit must be."""
+    """A cache entry: the plan (None: the normal way) and what it was built for, which a hit must be. The
+    nodes are weak references: a node's location holds its whole document (text and tokens), which this cache
+    must not keep alive (the document cache, engine/parsing.py, bounds what is kept, in bytes)."""
 
     owner: Any
-    nodes: tuple[FieldNode, ...]
+    nodes: tuple[weakref.ref[FieldNode], ...]
     plan: Any
 
 
@@ -308,15 +311,16 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _cached(self, owner: Any, field_details_list: Any, build: Callable[[list[FieldNode]], Any]) -> Any:
         """The plan for `owner` (a field or a type of the schema) and these field nodes, from the cache or
-        built. The entry keeps the owner and the nodes whose ids make its key: a hit must be those very
-        objects, so neither a new schema nor a new document can meet an old plan at a reused address."""
+        built. The entry keeps the owner and weak references to the nodes whose ids make its key: a hit must be
+        those very objects, so neither a new schema nor a new document can meet an old plan at a reused
+        address."""
         key = (id(owner), *(id(details.node) for details in field_details_list))
         found = _PLANS.get(key)
         if (
             found is not None
             and found.owner is owner
             and all(
-                kept is details.node for kept, details in zip(found.nodes, field_details_list, strict=True)
+                kept() is details.node for kept, details in zip(found.nodes, field_details_list, strict=True)
             )
         ):
             return found.plan
@@ -329,7 +333,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = None
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
-        _PLANS[key] = _CachedPlan(owner, tuple(nodes), plan)
+        _PLANS[key] = _CachedPlan(owner, tuple(weakref.ref(node) for node in nodes), plan)
         return plan
 
     async def complete_awaitable_value(

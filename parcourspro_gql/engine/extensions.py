@@ -4,34 +4,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as create_alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from parcourspro_gql.db import database_unavailable
 from parcourspro_gql.edge import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
-from parcourspro_gql.engine.cost import cost_report, limit_cost
-from parcourspro_gql.engine.parsing import MAX_TOKENS, parse_document
+from parcourspro_gql.engine.cost import MAX_ALIASES, MAX_DEPTH, cost_report, limit_cost, shape_errors
+from parcourspro_gql.engine.parsing import MAX_TOKENS, documents, parse_document
 
 log = logging.getLogger("parcourspro_gql.graphql")
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
+__all__ = ["MAX_ALIASES", "MAX_DEPTH", "RequestGuards", "is_expected"]
+
 INTERNAL_ERROR_MESSAGE = "Erreur interne"
 
-# Built once at import: strawberry's validation cache is keyed by the rule classes, and its factory form
-# (QueryDepthLimiter(...) per request) would make new classes, hence a miss, on every request.
-GUARD_RULES = (
-    create_depth_rule(MAX_DEPTH, None, None),
-    create_alias_rule(MAX_ALIASES),
-)
-PRODUCTION_RULES = (*GUARD_RULES, NoSchemaIntrospectionCustomRule)
+# Depth and aliases are measured by engine/cost.py before validation (strawberry's rules for them re-walk a
+# fragment at each spread); production also refuses introspection. strawberry adds these two to every
+# validation (see strawberry.schema.schema.validate_document).
+STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
+PRODUCTION_RULES = (NoSchemaIntrospectionCustomRule,)
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -42,20 +38,33 @@ def is_expected(error: GraphQLError) -> bool:
     )
 
 
-@lru_cache(maxsize=256)
-def _validate(schema: GraphQLSchema, query: str, rules: tuple[type, ...]) -> list[GraphQLError]:
-    """The validation errors of a document, by its text (its parse comes from the same cache as the request's).
-    Parsing and validation are cached across requests, as strawberry's ParserCache and ValidationCache would,
-    without the two more extensions whose hooks every request would run."""
-    return validate_document(schema, parse_document(query, max_tokens=MAX_TOKENS), rules)
+def _validate(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type, ...], production: bool
+) -> list[GraphQLError]:
+    """graphql-core's validation, without suggestions ("Did you mean ...?") in production (X5)."""
+    return validate(schema, document, (*rules, *STRAWBERRY_RULES), hide_suggestions=production)
 
 
-def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    """What the client sees of an error: expected ones as they are; a database that cannot serve as
-    SERVICE_UNAVAILABLE (the view answers 503 and keeps the original for its log line); anything else as
-    "Erreur interne" with the request id."""
-    if is_expected(error):
+def _without_suggestion(error: GraphQLError) -> GraphQLError:
+    """An execution error without its "Did you mean ...?" (an enum value of a variable, say)."""
+    head, found, _ = error.message.partition(" Did you mean")
+    if not found:
         return error
+    return GraphQLError(
+        head,
+        nodes=error.nodes,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
+def _masked(error: GraphQLError, request_id: str | None, production: bool) -> GraphQLError:
+    """What the client sees of an error: expected ones as they are (without suggestions in production, X5);
+    a database that cannot serve as SERVICE_UNAVAILABLE (the view answers 503 and keeps the original for its
+    log line); anything else as "Erreur interne" with the request id."""
+    if is_expected(error):
+        return _without_suggestion(error) if production else error
     if database_unavailable(error.original_error):
         return GraphQLError(
             UNAVAILABLE_MESSAGE,
@@ -79,7 +88,8 @@ class RequestGuards(SchemaExtension):
     error by "Erreur interne" with the request id, which is in the logs."""
 
     def __init__(self, production: bool) -> None:
-        self.rules = PRODUCTION_RULES if production else GUARD_RULES
+        self.production = production
+        self.rules = PRODUCTION_RULES if production else ()
         self.cost: int | None = None
 
     def on_operation(self) -> Iterator[None]:
@@ -92,13 +102,15 @@ class RequestGuards(SchemaExtension):
         if result is None or not result.errors:
             return
         request_id = getattr(context.context, "request_id", None)
-        result.errors = [_masked(error, request_id) for error in result.errors]
+        result.errors = [_masked(error, request_id, self.production) for error in result.errors]
 
     def _prepare(self, context: Any) -> None:
-        """Parses and validates the document from the caches, and refuses it when over budget, before
-        strawberry's own steps, which then find the work done: a parsed document is not parsed again,
-        validation errors (even none) are not computed again, and a result set here is not executed. A
-        document that does not parse is left to strawberry, whose parse gives the usual syntax error."""
+        """Parses the document (cached), measures its depth and aliases, then its cost with the request's
+        variables, and only then validates it (cached): each step bounded by the document's size, and a
+        document refused by one step reaches no later one (graphql-core's rules are not all linear in the
+        fragments' fan-out). strawberry's own steps then find the work done: a parsed document is not parsed
+        again, validation errors (even none) are not computed again, and a result set here is not executed.
+        A document that does not parse is left to strawberry, whose parse gives the usual syntax error."""
         query = context.query
         if not isinstance(query, str) or not query or context.graphql_document is not None:
             return
@@ -106,10 +118,22 @@ class RequestGuards(SchemaExtension):
             context.graphql_document = parse_document(query, **context.parse_options)
         except GraphQLError:
             return
-        context.pre_execution_errors = _validate(context.schema._schema, query, context.validation_rules)
+        refused = documents.derived(query, "shape", shape_errors)
+        if refused:
+            context.pre_execution_errors = refused
+            return
         # An operation name that is not a string is refused by strawberry (400) before anything is costed.
-        if not context.pre_execution_errors and isinstance(context.operation_name, str | None):
+        if isinstance(context.operation_name, str | None):
             self.cost = limit_cost(context)
+            if context.result is not None:
+                context.pre_execution_errors = []
+                return
+        schema, rules = context.schema._schema, context.validation_rules
+        context.pre_execution_errors = documents.derived(
+            query,
+            ("valid", schema, rules, self.production),
+            lambda document: _validate(schema, document, rules, self.production),
+        )
 
     def get_results(self) -> dict[str, Any]:
         return cost_report(self.cost)

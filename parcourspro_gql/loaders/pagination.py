@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy import Integer, String, bindparam, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
 
@@ -52,17 +52,41 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# Values a cursor may hold for a column: what the database accepts for it (X3), never an object or a list,
+# an integer outside INTEGER's range, a naive time or a NUL character (PostgreSQL refuses each of them).
+_INT_RANGE = range(-(2**31), 2**31)
+_MAX_CURSOR_CHARS = 2_000
+
+
+def _cursor_value(value: Any, column: InstrumentedAttribute[Any]) -> Any:
+    if isinstance(column.type, UTCDateTime):
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        if moment is None or moment.tzinfo is None:
+            raise ValueError
+        return moment
+    if isinstance(column.type, Integer):
+        if isinstance(value, bool) or not isinstance(value, int) or value not in _INT_RANGE:
+            raise ValueError
+        return value
+    if isinstance(column.type, String):
+        if not isinstance(value, str) or "\x00" in value or len(value) > 1_000:
+            raise ValueError
+        value.encode()  # a lone surrogate cannot be sent: UnicodeEncodeError, a ValueError
+        return value
+    raise ValueError
+
+
 def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    """The order columns' values of a cursor, each of its column's type; PaginationError for anything else."""
     try:
+        if len(cursor) > _MAX_CURSOR_CHARS:
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError
-        return [
-            datetime.fromisoformat(value) if isinstance(column.type, UTCDateTime) else value
-            for value, column in zip(values, columns, strict=True)
-        ]
-    except (ValueError, binascii.Error, TypeError) as error:
+        return [_cursor_value(value, column) for value, column in zip(values, columns, strict=True)]
+    except (ValueError, binascii.Error, TypeError, RecursionError) as error:
         raise PaginationError("Curseur « after » invalide.") from error
 
 

@@ -28,7 +28,7 @@ from parcourspro_gql.models.structure import (
     StructureSearchTerm,
     StructureStatus,
 )
-from parcourspro_gql.models.token import LoginAttempt, OneTimeToken, RefreshToken, TokenPurpose
+from parcourspro_gql.models.token import LoginAttempt, OneTimeToken, RateLimitHit, RefreshToken, TokenPurpose
 from parcourspro_gql.models.training import Favourite, Training, TrainingFormat, TrainingSession
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "OutboxAttempt",
     "OutboxMessage",
     "OutboxStatus",
+    "RateLimitHit",
     "RefreshToken",
     "Registration",
     "RegistrationCount",

@@ -64,3 +64,18 @@ class LoginAttempt(Base):
         Index("ix_login_attempts_email_at", "email_normalized", "at"),
         Index("ix_login_attempts_address_at", "client_address", "at"),
     )
+
+
+class RateLimitHit(Base):
+    """One use of something anyone may trigger, counted per key within a window (X4): an e-mail to one
+    recipient, a sign-up from one client address. Counted in the database, so the limits hold across
+    processes; `purge` deletes the old rows with the other security traces."""
+
+    __tablename__ = "rate_limit_hits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_rate_limit_hits_kind_key_at", "kind", "key", "at"),)

@@ -42,6 +42,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     token_issued_at: float | None = None
     token_expires_at: float | None = None
+    token_family: str | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -20,13 +20,23 @@ from parcourspro_gql.schema.context import Info
 to_global_id = global_id
 
 
+# Primary keys are INTEGER columns (int4 on PostgreSQL): a larger number can name nothing, and asyncpg
+# refuses to send it (X3).
+MAX_PK = 2**31 - 1
+
+
 def from_global_id(global_id: str) -> tuple[str, int]:
-    """(type name, primary key); ValueError when the id is not one of ours."""
+    """(type name, primary key); ValueError when the id is not one of ours (its number included: digits
+    only, 1 to MAX_PK)."""
     try:
+        if len(global_id) > 200:
+            raise ValueError
         type_name, _, pk = base64.b64decode(global_id, validate=True).decode().partition(":")
+        if not (pk.isascii() and pk.isdigit()) or not 1 <= int(pk) <= MAX_PK:
+            raise ValueError
         return type_name, int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise ValueError(f"not a global id: {global_id!r}") from error
+        raise ValueError(f"not a global id: {global_id[:50]!r}") from error
 
 
 @strawberry.interface(description="An object with a global id.")
@@ -94,6 +104,11 @@ class Connection(Generic[NodeT]):
 def bad_argument(error: PaginationError | ValueError) -> GraphQLError:
     """A top-level error for a malformed argument (cursor, page size, id)."""
     return GraphQLError(str(error), extensions={"code": "INVALID_INPUT"})
+
+
+def refused(error: DomainError) -> GraphQLError:
+    """A query's refusal (a search too long, say) as a top-level error with its code and field."""
+    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
 
 
 # Node types register how `node(id)` fetches one of theirs, with the same visibility rules as elsewhere.

@@ -18,7 +18,11 @@ def test_defaults_in_development_generate_a_persistent_secret(tmp_path: Path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
     assert load_settings({"PARCOURSPRO_VAR_DIR": str(tmp_path)}).secret_key == first.secret_key
     assert (first.annual_quota, first.formation_quota, first.structure_cap) == (5, 3, 2)
-    assert (first.login_max_failures_per_account, first.login_window_minutes) == (5, 15)
+    assert (
+        first.login_max_failures_per_account_address,
+        first.login_max_failures_per_account,
+        first.login_window_minutes,
+    ) == (5, 20, 15)
 
 
 def test_business_settings_are_read(tmp_path: Path):

@@ -28,6 +28,7 @@ mutation($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { accessToken refreshToken errors { code } }
 }
 """
+REFRESH = "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken errors { code } } }"
 DISABLE = """
 mutation($id: ID!) { accountDisable(input: {accountId: $id, reason: "Départ de la structure"}) { errors { code } } }
 """
@@ -208,3 +209,37 @@ async def test_sockets_close_when_their_token_expires_is_revoked_or_the_account_
         # A disabled account cannot open one again.
         async with Socket.open(http, world.tokens.issue(person.pk)) as again:
             assert await again.closed() == (4403, "Forbidden")
+
+
+async def test_a_socket_closes_when_its_refresh_family_is_revoked_on_a_reuse(
+    world: World, settings, unused_port, workers
+):
+    """X5: a rotated refresh token presented again revokes its family; the sockets opened with that
+    family's access tokens close, on every worker, and those of another login of the account stay open."""
+    person = await world.person()
+    async with world.db.transaction() as session:
+        await session.execute(
+            update(Account)
+            .where(Account.id == person.pk)
+            .values(password_hash=await hash_password(PASSWORD, "test"))
+        )
+    credentials = {"email": person.email, "password": PASSWORD}
+    # No grace window for a reuse (two tabs refreshing at once): the server runs on the real clock.
+    async with live_server(
+        settings, unused_port, workers, PARCOURSPRO_REFRESH_REUSE_GRACE_SECONDS="0"
+    ) as http:
+        stolen = (await post(http, LOGIN, credentials))["data"]["login"]
+        other = (await post(http, LOGIN, credentials))["data"]["login"]
+        async with (
+            Socket.open(http, stolen["accessToken"]) as revoked,
+            Socket.open(http, other["accessToken"]) as kept,
+        ):
+            for socket in (revoked, kept):
+                await socket.acknowledged()
+                await socket.settled()
+            rotated = await post(http, REFRESH, {"t": stolen["refreshToken"]})
+            assert rotated["data"]["refreshToken"]["errors"] == []
+            reused = await post(http, REFRESH, {"t": stolen["refreshToken"]})
+            assert reused["data"]["refreshToken"]["errors"][0]["code"] == "INVALID_TOKEN"
+            assert await revoked.closed() == (4403, "TOKEN_REVOKED")
+            await kept.quiet(1.0)

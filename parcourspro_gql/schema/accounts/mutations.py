@@ -150,6 +150,7 @@ class AccountMutations:
                     password=input.password,
                     first_name=input.first_name,
                     last_name=input.last_name,
+                    client_address=info.context.viewer.client_address,
                 )
 
         row, errors = await attempt(run)

@@ -11,13 +11,14 @@ import strawberry
 from parcourspro_gql import models
 from parcourspro_gql.clock import clock
 from parcourspro_gql.domain.errors import DomainError
+from parcourspro_gql.domain.search import search_words
 from parcourspro_gql.loaders import catalogue as statements
 from parcourspro_gql.loaders.pagination import Page
 from parcourspro_gql.permissions import IsAuthenticated, IsProvider
 from parcourspro_gql.schema.catalogue.types import Training, TrainingSession, catalogue_page
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import TrainingFormat
-from parcourspro_gql.schema.relay import Connection, bad_argument, connection, pk_of
+from parcourspro_gql.schema.relay import Connection, bad_argument, connection, pk_of, refused
 from parcourspro_gql.schema.structures.types import Structure
 
 
@@ -86,6 +87,13 @@ class CatalogueQueries:
         for day in (from_, to):
             if day is not None and not MIN_DAY <= day <= MAX_DAY:
                 raise bad_argument(ValueError("Les dates « from » et « to » vont de 1970 à 2200."))
+        try:  # X1: bounded like every search box (domain/search.py); the loader takes the words
+            search, city = (
+                " ".join(search_words(text, field)) if text else text
+                for text, field in ((search, "search"), (city, "city"))
+            )
+        except DomainError as error:
+            raise refused(error) from error
         filters = statements.SessionFilters(
             search=search,
             format=models.TrainingFormat(format.value) if format is not None else None,

@@ -12,6 +12,7 @@ from parcourspro_gql import models
 from parcourspro_gql.domain import catalogue, evaluations
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.domain.documents import days_between
+from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.engine.execution import attached
 from parcourspro_gql.engine.rows import build, columns
 from parcourspro_gql.loaders.catalogue import SessionsKey
@@ -27,6 +28,7 @@ from parcourspro_gql.schema.relay import (
     bad_argument,
     connection,
     node_resolver,
+    refused,
     to_global_id,
 )
 from parcourspro_gql.schema.structures.types import Structure
@@ -256,9 +258,13 @@ class TrainingSessionPayload:
 async def catalogue_page(
     info: Info, search: str | None, format: models.TrainingFormat | None, first: int | None, after: str | None
 ) -> Connection[Training]:
+    try:
+        statement = catalogue.catalogue(search, format)
+    except DomainError as error:
+        raise refused(error) from error
     return await connection(
         info,
-        catalogue.catalogue(search, format),
+        statement,
         (models.Training.title, models.Training.id),
         Training.from_row,
         first,

@@ -9,10 +9,11 @@ import strawberry
 from parcourspro_gql import models
 from parcourspro_gql.clock import clock
 from parcourspro_gql.domain import affiliation, review, structures
+from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.permissions import IsAuthenticated, IsManager, IsReferentOrManager
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.context import Info
-from parcourspro_gql.schema.relay import Connection, connection
+from parcourspro_gql.schema.relay import Connection, connection, refused
 from parcourspro_gql.schema.structures.types import Structure, StructureChange
 
 PENDING_ACCOUNT_ORDER = (models.Account.affiliation_requested_at, models.Account.id)
@@ -77,9 +78,13 @@ class StructureQueries:
     async def structures(
         self, info: Info, search: str | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Structure]:
+        try:
+            statement = structures.public_search(search)
+        except DomainError as error:
+            raise refused(error) from error
         return await connection(
             info,
-            structures.public_search(search),
+            statement,
             (models.Structure.name, models.Structure.id),
             Structure.from_row,
             first,
