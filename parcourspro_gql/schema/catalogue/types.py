@@ -263,6 +263,7 @@ async def catalogue_page(
         Training.from_row,
         first,
         after,
+        search=bool(search and search.split()),
     )
 
 

@@ -84,6 +84,7 @@ class StructureQueries:
             Structure.from_row,
             first,
             after,
+            search=bool(search and search.split()),
         )
 
     @strawberry.field(
