@@ -250,7 +250,7 @@ async def build(scale: float, database: str) -> None:
                     None,
                 )
             )
-            terms.extend((term, pk) for term in search_terms(text))
+            terms.extend((term, pk, name) for term in search_terms(text))
         begun = time.perf_counter()
         await raw.copy_records_to_table(
             "structures",
@@ -270,7 +270,7 @@ async def build(scale: float, database: str) -> None:
             ],
         )
         await raw.copy_records_to_table(
-            "structure_search_terms", records=terms, columns=["term", "structure_id"]
+            "structure_search_terms", records=terms, columns=["term", "structure_id", "name"]
         )
         print(f"  {'structures and terms':28} {time.perf_counter() - begun:6.1f} s", flush=True)
 

@@ -149,6 +149,7 @@ async def connection(
     descending: bool = False,
     count_statement: Select[Any] | None = None,
     search: bool = False,
+    keys: Select[Any] | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
@@ -156,7 +157,7 @@ async def connection(
     (with what `widen` joined), returns the function that builds each node with its relations attached, so
     nested fields read plain objects instead of each awaiting a loader. `search` marks a filter that has no
     maintained count (a search): its `totalCount`, when asked, comes with the page (see paginate's
-    `total_in_page`) instead of running the search again.
+    `total_in_page`) instead of running the search again; `keys` is paginate's.
     """
     try:
         page = await paginate(
@@ -171,6 +172,7 @@ async def connection(
             descending=descending,
             count_statement=count_statement,
             total_in_page=search and asks_total_count(info),
+            keys=keys,
         )
     except PaginationError as error:
         raise bad_argument(error) from error

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from test_catalogue import CREATE, training_input
 from world import World, training_session
 
-from parcourspro_gql.models import Training
+from parcourspro_gql.models import StructureStatus, Training
 
 TRAININGS = """
 query($after: String) {
@@ -22,6 +22,9 @@ query($after: String) {
     totalCount edges { node { name } } pageInfo { hasNextPage endCursor }
   }
 }
+"""
+RENAME = """
+mutation($input: StructureUpdateInput!) { structureUpdate(input: $input) { errors { code } } }
 """
 
 
@@ -100,3 +103,19 @@ async def test_training_search_words_answer_as_the_whole_text(world: World) -> N
             None, "query($s: String) { trainings(search: $s) { totalCount } }", {"s": word}
         )
         assert page["data"]["trainings"]["totalCount"] == found, word
+
+
+async def test_structure_search_orders_by_the_current_name_and_skips_pending(world: World) -> None:
+    """The terms carry the name (migration 0013): a rename reorders the search, and structures waiting for a
+    manager are neither listed nor counted."""
+    first = await world.structure("Cap emploi Pessac")
+    await world.structure("PLIE Pessac")
+    await world.structure("Zeste Pessac", status=StructureStatus.PENDING)
+    manager = await world.manager()
+    address = {"street": "1 rue", "postalCode": "33600", "city": "Pessac"}
+    rename = {"structureId": first.id, "name": "Relais Pessac", "apeCode": "8899b", "reason": "Nom"}
+    rename["address"] = address
+    assert (await world.as_(manager, RENAME, {"input": rename}))["data"]["structureUpdate"]["errors"] == []
+    found = (await world.as_(None, STRUCTURES))["data"]["structures"]
+    assert found["totalCount"] == 2
+    assert [edge["node"]["name"] for edge in found["edges"]] == ["PLIE Pessac", "Relais Pessac"]

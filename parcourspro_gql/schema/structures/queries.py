@@ -85,6 +85,7 @@ class StructureQueries:
             first,
             after,
             search=bool(search and search.split()),
+            keys=structures.search_keys(search),
         )
 
     @strawberry.field(
