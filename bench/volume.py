@@ -47,10 +47,17 @@ from parcourspro_gql.config import Settings, load_settings
 from parcourspro_gql.db import Database
 from parcourspro_gql.domain.structures import search_text
 from parcourspro_gql.migrate import upgrade
-from parcourspro_gql.models._types import normalize_search, search_terms
+from parcourspro_gql.models._types import distinct_words, normalize_search, search_terms
 
 SERVER = os.environ.get("PARCOURSPRO_BENCH_SERVER", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 PASSWORD = "volume-bench-password-2026"
+# What docs/operations.md advises for this workload, per database and per table.
+OPERATIONS_SETTINGS = ("random_page_cost = 1.1", "work_mem = '16MB'", "effective_io_concurrency = 200")
+OPERATIONS_TABLES = (
+    "registrations SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.01)",
+    "registration_counts SET (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.05)",
+    "audit_entries SET (autovacuum_vacuum_insert_scale_factor = 0.05)",
+)
 BIG_STRUCTURES = 5
 BIG_PERSON_REGISTRATIONS = 20
 # Towns of the structures: the first ones are frequent (a big town), the others rare.
@@ -173,8 +180,17 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-def _settings(database: str) -> Settings:
+def _settings(database: str, bulk: bool = False) -> Settings:
     folder = Path(tempfile.mkdtemp(prefix="pp-volume-"))
+    if bulk:
+        # The load's INSERT ... SELECT of a million rows and its VACUUM run for minutes, far above the API's
+        # per-statement limits (issue 20).
+        os.environ.update(
+            {
+                "PARCOURSPRO_DB_STATEMENT_TIMEOUT_SECONDS": "0",
+                "PARCOURSPRO_DB_COMMAND_TIMEOUT_SECONDS": "3600",
+            }
+        )
     os.environ.update(
         {
             "PARCOURSPRO_DATABASE_URL": url_of(database),
@@ -191,7 +207,10 @@ async def build(scale: float, database: str) -> None:
     started = time.perf_counter()
     await _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     await _admin(f'CREATE DATABASE "{database}"')
-    settings = _settings(database)
+    # docs/operations.md's settings for this workload that a database can carry (the others are the server's).
+    for setting in OPERATIONS_SETTINGS:
+        await _admin(f'ALTER DATABASE "{database}" SET {setting}')
+    settings = _settings(database, bulk=True)
     db = Database.from_url(settings.database_url, settings)
     await upgrade(db.engine)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -231,7 +250,7 @@ async def build(scale: float, database: str) -> None:
                     None,
                 )
             )
-            terms.extend((term, pk) for term in search_terms(text))
+            terms.extend((term, pk, name) for term in search_terms(text))
         begun = time.perf_counter()
         await raw.copy_records_to_table(
             "structures",
@@ -251,7 +270,7 @@ async def build(scale: float, database: str) -> None:
             ],
         )
         await raw.copy_records_to_table(
-            "structure_search_terms", records=terms, columns=["term", "structure_id"]
+            "structure_search_terms", records=terms, columns=["term", "structure_id", "name"]
         )
         print(f"  {'structures and terms':28} {time.perf_counter() - begun:6.1f} s", flush=True)
 
@@ -310,7 +329,7 @@ async def build(scale: float, database: str) -> None:
                     pk % 2 == 0,
                     14.0,
                     6 + pk % (size.structures - 40),
-                    normalize_search(f"{title} {description} {objectives}"),
+                    distinct_words(normalize_search(f"{title} {description} {objectives}")),
                     now,
                 )
             )
@@ -427,6 +446,8 @@ async def build(scale: float, database: str) -> None:
             await raw.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
+        for table_setting in OPERATIONS_TABLES:
+            await raw.execute(f"ALTER TABLE {table_setting}")
         await raw.execute("SET session_replication_role = origin")
         await connection.commit()
     async with db.engine.connect() as connection:

@@ -32,7 +32,7 @@ from parcourspro_gql.models import (
     TrainingFormat,
     TrainingSession,
 )
-from parcourspro_gql.models._types import normalize_search
+from parcourspro_gql.models._types import distinct_words, normalize_search
 
 DEMO_PASSWORD = "Demo-ParcoursPro-2026"
 MANAGER_EMAIL = "manager@demo.parcourspro.fr"
@@ -266,7 +266,7 @@ async def _seed(session: AsyncSession) -> None:
             reserved_to_members=members,
             duration_hours=hours,
             provider_structure_id=provider_org.id,
-            search_text=normalize_search(f"{title} {description} {objectives}"),
+            search_text=distinct_words(normalize_search(f"{title} {description} {objectives}")),
             created_at=now - timedelta(days=100),
             created_by_id=manager.id,
         )

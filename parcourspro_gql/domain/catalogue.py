@@ -27,7 +27,7 @@ from parcourspro_gql.models import (
     TrainingFormat,
     TrainingSession,
 )
-from parcourspro_gql.models._types import normalize_search
+from parcourspro_gql.models._types import distinct_words, normalize_search
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ async def create_training(session: AsyncSession, viewer: Viewer, data: TrainingD
         reserved_to_members=data.reserved_to_members,
         duration_hours=data.duration_hours,
         provider_structure_id=provider.id,
-        search_text=normalize_search(f"{title} {description} {objectives}"),
+        search_text=distinct_words(normalize_search(f"{title} {description} {objectives}")),
         created_at=clock.now(),
         created_by_id=viewer.account_id,
         content=content,
@@ -240,7 +240,9 @@ async def update_training(
     before = {name: getattr(training, name) for name in wanted}
     for name, value in wanted.items():
         setattr(training, name, value)
-    training.search_text = normalize_search(f"{training.title} {training.description} {training.objectives}")
+    training.search_text = distinct_words(
+        normalize_search(f"{training.title} {training.description} {training.objectives}")
+    )
     await audit.record(
         session,
         viewer,

@@ -204,12 +204,12 @@ async def import_structures(
             ]
             if updates:
                 await session.execute(update(Structure), updates)
-            indexed = [(cast(int, row["id"]), str(row["search_text"])) for row in updates]
+            indexed = [(cast(int, row["id"]), str(row["search_text"]), str(row["name"])) for row in updates]
             if inserts:
                 created = await session.execute(
-                    insert(Structure).returning(Structure.id, Structure.search_text), inserts
+                    insert(Structure).returning(Structure.id, Structure.search_text, Structure.name), inserts
                 )
-                indexed.extend((pk, text) for pk, text in created.all())
+                indexed.extend((pk, text, name) for pk, text, name in created.all())
             await index_terms(session, indexed)
         report.updated += len(updates)
         report.created += len(inserts)

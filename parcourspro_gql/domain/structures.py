@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, insert, intersect, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,6 +104,42 @@ def public_search(search: str | None) -> Select[Any]:
     starts with it ("pess" finds Pessac, "839527660" a SIRET by its SIREN). Each word is an index range scan
     of the search terms; case and accents are ignored."""
     statement = select(Structure).where(Structure.status == StructureStatus.VALIDATED)
+    found = _matches(search)
+    if found is not None:
+        # The matches by primary key (`in_ids`, an id list computed once), not a walk of every validated
+        # structure in name order probing the terms of each (1,685 probes for "pessac", 20 ms). A page with
+        # its count comes from search_keys instead.
+        statement = statement.where(in_ids(Structure.id, select(found.c.structure_id).scalar_subquery()))
+    return statement
+
+
+def search_keys(search: str | None) -> Select[Any] | None:
+    """The (id, name) of every structure `public_search` finds, read from the terms' index alone (each term
+    carries its structure's name): a page of the search and its count are computed on them, and only the
+    page's structures are fetched. The structures that are not validated (the managers' queue and the
+    rejected, a few) are set aside by a hashed list of their ids. None without search words."""
+    words = sorted(search_terms(normalize_search(search or "")))
+    if not words:
+        return None
+    others = [status for status in StructureStatus if status is not StructureStatus.VALIDATED]
+    excluded = select(Structure.id).where(Structure.status.in_(others))
+    if len(words) > 1:
+        found = _matches(search)
+        several = select(found.c.structure_id.label("id"), found.c.name.label("name"))
+        return cast(Select[Any], several.where(found.c.structure_id.not_in(excluded)))
+    # One word (most searches): one level, grouped to drop a structure's repeats (two terms with the prefix).
+    term = StructureSearchTerm
+    keys = (
+        select(term.structure_id.label("id"), term.name.label("name"))
+        .where(term.term >= words[0], term.term < words[0] + "{", term.structure_id.not_in(excluded))
+        .group_by(term.structure_id, term.name)
+    )
+    return cast(Select[Any], keys)
+
+
+def _matches(search: str | None) -> Any:
+    """(structure_id, name) of the structures with a term starting with each word (one INTERSECT of the
+    words' lists, which also drops a structure's repeats), as a subquery; None without words."""
     # Terms are made of [0-9a-z]: "{" sorts right after "z", so [word, word + "{") holds every extension.
     terms = sorted(search_terms(" ".join(search_words(search))))
     if len(terms) > MAX_SEARCH_WORDS:  # "a-b-c-d..." is one word typed, many terms
@@ -111,29 +147,30 @@ def public_search(search: str | None) -> Select[Any]:
             ErrorCode.INVALID_INPUT, f"Recherche trop longue : {MAX_SEARCH_WORDS} mots au plus.", "search"
         )
     matches = [
-        select(StructureSearchTerm.structure_id).where(
+        select(StructureSearchTerm.structure_id, StructureSearchTerm.name).where(
             StructureSearchTerm.term >= word, StructureSearchTerm.term < word + "{"
         )
         for word in terms
     ]
-    if matches:
-        # One INTERSECT of the words' id lists, computed once, rather than one membership test per word and
-        # row. With a plain IN, PostgreSQL walked the validated structures in name order and probed the terms
-        # of each until 21 matched (1,685 probes, 20 ms for "pessac" at 20,000 structures; worse as a generic
-        # plan): in_ids fetches the matches by primary key instead, in time that follows their number.
-        found = intersect(*matches) if len(matches) > 1 else matches[0]
-        statement = statement.where(in_ids(Structure.id, found.scalar_subquery()))
-    return statement
+    if not matches:
+        return None
+    return (intersect(*matches) if len(matches) > 1 else matches[0].distinct()).subquery()
 
 
-async def index_terms(session: AsyncSession, structures: Iterable[Structure | tuple[int, str]]) -> None:
-    """Writes the search terms of structures (rows, or (id, search text) pairs) whose search text is new or
-    changed."""
-    pairs = [(item.id, item.search_text) if isinstance(item, Structure) else item for item in structures]
+async def index_terms(session: AsyncSession, structures: Iterable[Structure | tuple[int, str, str]]) -> None:
+    """Writes the search terms of structures (rows, or (id, search text, name) triples) whose search text is
+    new or changed (the search text holds the name: a new name is a new search text)."""
+    triples = [
+        (item.id, item.search_text, item.name) if isinstance(item, Structure) else item for item in structures
+    ]
     await session.execute(
-        delete(StructureSearchTerm).where(StructureSearchTerm.structure_id.in_([pk for pk, _ in pairs]))
+        delete(StructureSearchTerm).where(StructureSearchTerm.structure_id.in_([pk for pk, _, _ in triples]))
     )
-    rows = [{"term": term, "structure_id": pk} for pk, text in pairs for term in search_terms(text)]
+    rows = [
+        {"term": term, "structure_id": pk, "name": name}
+        for pk, text, name in triples
+        for term in search_terms(text)
+    ]
     if rows:
         await session.execute(insert(StructureSearchTerm), rows)
 

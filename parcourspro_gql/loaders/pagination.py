@@ -102,13 +102,53 @@ def _paged(
     limit: int,
     after: bool,
     descending: bool = False,
+    total: bool = False,
+    keys: Select[Any] | None = None,
 ) -> Select[Any]:
+    if total:
+        return _paged_with_total(statement, order_by, limit, after, descending, keys)
     if after:
         marks = [bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(order_by)]
         row, mark = tuple_(*order_by), tuple_(*marks)
         statement = statement.where(row < mark if descending else row > mark)
     order = [column.desc() for column in order_by] if descending else order_by
     return statement.order_by(*order).limit(limit + 1)
+
+
+def _paged_with_total(
+    statement: Select[Any],
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    limit: int,
+    after: bool,
+    descending: bool,
+    keys: Select[Any] | None,
+) -> Select[Any]:
+    """The page and the number of rows of the whole filter in one statement. Innermost, the filter's keys (its
+    primary key and order columns, from `keys` when given) with `count(*) OVER ()`: the window is computed
+    before any outer WHERE, so the count is the filter's, not what follows the cursor. Then the cursor, the
+    order and the limit on those narrow rows; last, the page's `limit + 1` rows joined by primary key. Each
+    row carries the total."""
+    entity = statement.column_descriptions[0]["entity"]
+    pk = entity.__mapper__.primary_key[0]
+    if keys is None:
+        columns = {column.key: column for column in (*order_by, pk)}
+        keys = statement.with_only_columns(*columns.values(), maintain_column_froms=True)
+    counted = keys.add_columns(func.count().over().label("total_count")).subquery()
+    ordered = [counted.c[column.key] for column in order_by]
+    narrow = select(counted)
+    if after:
+        marks = [bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(order_by)]
+        row, mark = tuple_(*ordered), tuple_(*marks)
+        narrow = narrow.where(row < mark if descending else row > mark)
+    page = (
+        narrow.order_by(*[c.desc() for c in ordered] if descending else ordered).limit(limit + 1).subquery()
+    )
+    outer = [page.c[column.key] for column in order_by]
+    return (
+        select(entity, page.c.total_count)
+        .join(page, pk == page.c[pk.key])
+        .order_by(*[c.desc() for c in outer] if descending else outer)
+    )
 
 
 async def paginate(
@@ -123,6 +163,8 @@ async def paginate(
     shape: Hashable | None = None,
     descending: bool = False,
     count_statement: Select[Any] | None = None,
+    total_in_page: bool = False,
+    keys: Select[Any] | None = None,
 ) -> Page[Any]:
     """One page of `statement` (a select of one entity) in ascending `order_by`, whose last column is unique.
 
@@ -134,14 +176,27 @@ async def paginate(
     at all when the first page holds every row: then it is that page's length. Otherwise it is
     `count_statement` when given (one integer, from the same `params`: a maintained counter, say), else a
     count of `statement` alone (the filter, without order, joins or limit).
+
+    `total_in_page` (for searches, which have no maintained count: the caller passes it when the client asks
+    for `totalCount`) reads the count with the page, in the same statement: the search is run once. Only a
+    page past the end (a cursor after the last row: no row to carry the total) then counts on its own.
+    `keys`, when given, selects the same rows' primary key and order columns (named as theirs) from somewhere
+    cheaper than `statement` (an index): the page and its count are then always computed on them.
     """
     limit = page_size(first)
     values = decode_cursor(after, order_by) if after is not None else []
-    key = None if shape is None else (shape, tuple(order_by), limit, after is not None, descending)
+    total = (total_in_page or keys is not None) and count_statement is None and widen is None and limit > 0
+    key = None if shape is None else (shape, tuple(order_by), limit, after is not None, descending, total)
     paged = _PAGED.get(key) if key is not None else None
     if paged is None:
         paged = _paged(
-            statement if widen is None else widen(statement), order_by, limit, after is not None, descending
+            statement if widen is None else widen(statement),
+            order_by,
+            limit,
+            after is not None,
+            descending,
+            total,
+            keys,
         )
         if key is not None:
             if len(_PAGED) >= _PAGED_MAX:
@@ -153,13 +208,19 @@ async def paginate(
     has_next = len(found) > limit
     found = found[:limit]
     rows = [row[0] for row in found]
-    keys = [tuple([getattr(row, column.key) for column in order_by]) for row in rows]
+    row_keys = [tuple([getattr(row, column.key) for column in order_by]) for row in rows]
 
     complete = after is None and limit > 0 and not has_next
+    # With `total`, each row's last column is the filter's total count.
+    carried: int | None = found[0][-1] if total and found else None
+    if total:
+        found = [row[:-1] for row in found]
 
     async def count() -> int:
         if complete:
             return len(rows)
+        if carried is not None:
+            return carried
         counting = (
             count_statement
             if count_statement is not None
@@ -171,7 +232,7 @@ async def paginate(
 
     return Page(
         rows=rows,
-        keys=keys,
+        keys=row_keys,
         has_next_page=has_next,
         has_previous_page=after is not None,
         count=count,

@@ -31,6 +31,15 @@ def normalize_search(text: str) -> str:
     return " ".join(stripped.casefold().replace("œ", "oe").replace("æ", "ae").split())
 
 
+def distinct_words(normalized: str) -> str:
+    """Each word of a normalised text once, in order of first appearance: what a training's `search_text`
+    stores. A searched word holds no space, so `LIKE '%word%'` finds it in these words exactly when it finds it
+    in the text, punctuation included ("l'emploi"), while each match reads and rechecks a shorter value: a
+    description repeats its words, and a long text is stored compressed, to be decompressed at each recheck
+    (issue 19)."""
+    return " ".join(dict.fromkeys(normalized.split()))
+
+
 def search_terms(normalized: str) -> set[str]:
     """The words of a normalised text that the search-term index stores (letters and digits, 60 at most)."""
     return {word[:60] for word in re.findall(r"[0-9a-z]+", normalized)}

@@ -77,6 +77,11 @@ class StructureSearchTerm(Base):
     structure_id: Mapped[int] = mapped_column(
         ForeignKey("structures.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # The structure's name, the search's order: a page and its count are read from this table's index alone,
+    # whatever the number of matches, and only the page's structures are fetched (issue 19, migration 0014).
+    name: Mapped[str] = mapped_column(String(200), server_default="")
+
+    __table_args__ = (Index("ix_structure_search_terms_term_name", "term", "name", "structure_id"),)
 
 
 class StructureChange(Base):

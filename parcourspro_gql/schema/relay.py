@@ -11,6 +11,7 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
+from strawberry.types.nodes import SelectedField
 
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import global_id
@@ -101,6 +102,21 @@ class Connection(Generic[NodeT]):
         )
 
 
+def asks_total_count(info: Info) -> bool:
+    """Whether the connection field being resolved selects `totalCount` (through fragments too)."""
+
+    def asks(selections: Sequence[Any]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == "totalCount":
+                    return True
+            elif asks(selection.selections):  # a fragment, spread or inline
+                return True
+        return False
+
+    return any(asks(field.selections) for field in info.selected_fields)
+
+
 def bad_argument(error: PaginationError | ValueError) -> GraphQLError:
     """A top-level error for a malformed argument (cursor, page size, id)."""
     return GraphQLError(str(error), extensions={"code": "INVALID_INPUT"})
@@ -147,12 +163,16 @@ async def connection(
     shape: Hashable | None = None,
     descending: bool = False,
     count_statement: Select[Any] | None = None,
+    search: bool = False,
+    keys: Select[Any] | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
     `widen`, `params`, `shape`, `descending` and `count_statement` are paginate's. `preload`, given the page
     (with what `widen` joined), returns the function that builds each node with its relations attached, so
-    nested fields read plain objects instead of each awaiting a loader.
+    nested fields read plain objects instead of each awaiting a loader. `search` marks a filter that has no
+    maintained count (a search): its `totalCount`, when asked, comes with the page (see paginate's
+    `total_in_page`) instead of running the search again; `keys` is paginate's.
     """
     try:
         page = await paginate(
@@ -166,6 +186,8 @@ async def connection(
             shape=shape,
             descending=descending,
             count_statement=count_statement,
+            total_in_page=search and asks_total_count(info),
+            keys=keys,
         )
     except PaginationError as error:
         raise bad_argument(error) from error

@@ -120,3 +120,7 @@ async def test_list_costs_two_statements_whatever_its_size(gql, db, statements):
     await gql(PAGE, {"first": 60})
     # The page and its count; a first page that holds every row is its own count (no second statement).
     assert (small, statements.count) == (1, 2)
+    # A search's count comes with its page (issue 19): one statement, whatever the number of matches.
+    statements.reset()
+    found = (await gql(PAGE, {"first": 10, "search": "pessac"}))["data"]["structures"]
+    assert (found["totalCount"], len(found["edges"]), statements.count) == (31, 10, 1)

@@ -269,6 +269,7 @@ async def catalogue_page(
         Training.from_row,
         first,
         after,
+        search=bool(search and search.split()),
     )
 
 

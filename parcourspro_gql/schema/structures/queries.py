@@ -89,6 +89,8 @@ class StructureQueries:
             Structure.from_row,
             first,
             after,
+            search=bool(search and search.split()),
+            keys=structures.search_keys(search),
         )
 
     @strawberry.field(
