@@ -888,30 +888,8 @@ async def cancel(
         )
     reason = required_reason(reason, "de l'annulation")
     held = holds_seat(registration)
-    registration.offer_expires_at = None
-    previous = _change(registration, S.CANCELLED)
-    registration.cancelled_by_id, registration.cancelled_at, registration.cancellation_reason = (
-        viewer.account_id,
-        clock.now(),
-        reason,
-    )
-    await audit.record(
-        session,
-        viewer,
-        entity_type="Registration",
-        entity_id=registration.id,
-        action="registration.cancel",
-        from_state=previous,
-        to_state=S.CANCELLED,
-        reason=reason,
-        actor_role=acting,
-    )
-    context = {
-        "training_title": training.title,
-        "starts_at": item.starts_at,
-        "location": item.location,
-        "person_name": f"{person.first_name} {person.last_name}",
-    }
+    previous = await _cancelled_by(session, viewer, registration, reason, "registration.cancel", acting)
+    context = _context(item, training, person)
     if viewer.account_id != person.id:
         await _notify(
             session,
@@ -997,29 +975,40 @@ async def decline_offer(
     registration, item, training, person = await _load(session, registration_id)
     _offer_of(viewer, registration)
     why = required_reason(reason, "du refus") if reason and reason.strip() else "Place proposée déclinée."
-    registration.offer_expires_at = None
-    previous = _change(registration, S.CANCELLED)
-    registration.cancelled_by_id, registration.cancelled_at, registration.cancellation_reason = (
-        viewer.account_id,
-        clock.now(),
-        why,
-    )
-    await audit.record(
-        session,
-        viewer,
-        entity_type="Registration",
-        entity_id=registration.id,
-        action="registration.seat_offer_decline",
-        from_state=previous,
-        to_state=S.CANCELLED,
-        reason=why,
-        actor_role=Role.BENEFICIARY.value,
+    await _cancelled_by(
+        session, viewer, registration, why, "registration.seat_offer_decline", Role.BENEFICIARY.value
     )
     await _tell_provider_answer(
         session, training, registration, "décliné la place", _context(item, training, person)
     )
     await _after_ending(session, registration, item, training, held_seat=True)
     return registration
+
+
+async def _cancelled_by(
+    session: AsyncSession, viewer: Viewer, registration: Registration, reason: str, action: str, acting: str
+) -> S:
+    """The registration CANCELLED by the caller for `reason` (an offer it held ends with it), audited as
+    `action` in the capacity `acting`; its status before."""
+    registration.offer_expires_at = None
+    previous = _change(registration, S.CANCELLED)
+    registration.cancelled_by_id, registration.cancelled_at, registration.cancellation_reason = (
+        viewer.account_id,
+        clock.now(),
+        reason,
+    )
+    await audit.record(
+        session,
+        viewer,
+        entity_type="Registration",
+        entity_id=registration.id,
+        action=action,
+        from_state=previous,
+        to_state=S.CANCELLED,
+        reason=reason,
+        actor_role=acting,
+    )
+    return previous
 
 
 async def _tell_provider_answer(
