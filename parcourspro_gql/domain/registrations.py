@@ -788,9 +788,7 @@ async def select_participant(session: AsyncSession, viewer: Viewer, registration
         "registration_decision",
         decision="acceptée : votre place est confirmée",
         reason=None,
-        training_title=training.title,
-        starts_at=item.starts_at,
-        location=item.location,
+        **_context(item, training),
     )
     return registration
 

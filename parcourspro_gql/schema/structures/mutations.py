@@ -107,14 +107,7 @@ class StructureMutations:
         description="Manager: corrects a structure's data directly (never its SIRET); its referents are told.",
     )
     async def structure_update(self, info: Info, input: StructureUpdateInput) -> StructurePayload:
-        address = input.address
-        data = structures.ChangeData(
-            name=input.name,
-            ape_code=input.ape_code,
-            address=structures.AddressData(address.street, address.postal_code, address.city)
-            if address
-            else None,
-        )
+        data = _change_data(input)
         return await run(
             info,
             lambda session: structures.update_structure(
@@ -195,14 +188,7 @@ class StructureChangeMutations:
     async def structure_change_propose(
         self, info: Info, input: StructureChangeProposeInput
     ) -> StructureChangePayload:
-        address = input.address
-        data = structures.ChangeData(
-            name=input.name,
-            ape_code=input.ape_code,
-            address=structures.AddressData(address.street, address.postal_code, address.city)
-            if address
-            else None,
-        )
+        data = _change_data(input)
         return await run_change(
             info,
             lambda session: structures.propose_change(
@@ -231,3 +217,15 @@ class StructureChangeMutations:
                 session, info.context.viewer, change_pk(input.change_id), input.reason
             ),
         )
+
+
+def _change_data(input: StructureUpdateInput | StructureChangeProposeInput) -> structures.ChangeData:
+    """What a correction or a proposal asks to change (SIRET never), as the domain takes it."""
+    address = input.address
+    return structures.ChangeData(
+        name=input.name,
+        ape_code=input.ape_code,
+        address=structures.AddressData(address.street, address.postal_code, address.city)
+        if address
+        else None,
+    )
