@@ -38,13 +38,16 @@ from typing import Any
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
@@ -79,6 +82,9 @@ class Leaf:
     read: Any
     serialize: Callable[[Any], Any]
     computed: bool
+    # A class whose instances `serialize` hands back unchanged (str for String and ID, bool for Boolean):
+    # such a value is answered as it is, without the call. None for the other types.
+    passthrough: type | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +113,7 @@ class Step:
     read: Any
     non_null: bool
     serialize: Callable[[Any], Any] | None = None
+    passthrough: type | None = None
     plan: ObjectPlan | None = None
     resolves_when_missing: bool = False
     items_non_null: bool = False
@@ -457,7 +464,9 @@ def _plan_object(
         leaf: Leaf | None = getattr(field_def, LEAF, None) or getattr(field_def, COMPUTED, None)
         if leaf is not None:
             kind = COMPUTED_STEP if leaf.computed else LEAF_STEP
-            steps.append(Step(key, kind, leaf.read, non_null, serialize=leaf.serialize))
+            steps.append(
+                Step(key, kind, leaf.read, non_null, serialize=leaf.serialize, passthrough=leaf.passthrough)
+            )
             continue
         mark: Attached | None = getattr(field_def, ATTACHED, None)
         if mark is None:
@@ -538,6 +547,9 @@ def _object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
                     raise _Unplanned
                 answer[step.key] = None
                 continue
+            if value.__class__ is step.passthrough:
+                answer[step.key] = value
+                continue
             serialized = step.serialize(value)  # type: ignore[misc]
             if serialized is None or serialized is Undefined:
                 raise _Unplanned
@@ -596,12 +608,10 @@ def mark_fast_fields(schema: Any) -> FastFields:
             name = f"{type_name}.{graphql_name}"
             object_type = leaf_type if isinstance(leaf_type, GraphQLObjectType) else None
             if plain and is_leaf:
-                setattr(graphql_field, LEAF, Leaf(field.python_name, leaf_type.serialize, computed=False))
+                setattr(graphql_field, LEAF, _leaf_of(field.python_name, leaf_type, computed=False))
                 leaves.append(name)
             elif is_leaf and resolver is not None and _of_self_alone(resolver):
-                setattr(
-                    graphql_field, COMPUTED, Leaf(resolver.wrapped_func, leaf_type.serialize, computed=True)
-                )
+                setattr(graphql_field, COMPUTED, _leaf_of(resolver.wrapped_func, leaf_type, computed=True))
                 computed.append(name)
             elif plain:
                 setattr(graphql_field, ATTACHED, Attached(field.python_name, object_type, False))
@@ -610,6 +620,42 @@ def mark_fast_fields(schema: Any) -> FastFields:
                 setattr(graphql_field, ATTACHED, Attached(field.metadata[_METADATA_KEY], object_type, True))
                 attached_fields.append(name)
     return FastFields(tuple(leaves), tuple(computed), tuple(attached_fields))
+
+
+# graphql-core's serialisers that give back a value of this exact class unchanged (serialize_string,
+# serialize_id, serialize_boolean): the first thing each of them checks.
+_PASSTHROUGH: dict[GraphQLScalarType, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+
+
+def _leaf_of(read: Any, leaf_type: GraphQLScalarType | GraphQLEnumType, computed: bool) -> Leaf:
+    """How a leaf of `leaf_type` is answered: its type's serialiser, or one giving the same answers faster."""
+    passthrough = _PASSTHROUGH.get(leaf_type) if isinstance(leaf_type, GraphQLScalarType) else None
+    return Leaf(read, _enum_serializer(leaf_type) or leaf_type.serialize, computed, passthrough)
+
+
+def _enum_serializer(leaf_type: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any] | None:
+    """For a strawberry enum, its serialiser as one dict lookup: strawberry's compares the member's value with
+    each of the enum's values in turn and answers the first matching name, which the dict holds; anything
+    but a member of the enum's class goes to that serialiser. None for other types."""
+    wrapped = getattr(leaf_type, "wrapped_cls", None)
+    if not isinstance(leaf_type, GraphQLEnumType) or wrapped is None:
+        return None
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        for name, value in leaf_type.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    serialize = leaf_type.serialize
+
+    def serialize_member(value: Any) -> Any:
+        if value.__class__ is wrapped:
+            name = names.get(value)
+            if name is not None:
+                return name
+        return serialize(value)
+
+    return serialize_member
 
 
 def _is_type_of(object_type: GraphQLObjectType, value: Any) -> bool:

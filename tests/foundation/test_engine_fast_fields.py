@@ -167,3 +167,35 @@ def test_an_unexpected_failure_raises_in_tests_and_is_logged_once_otherwise(capl
 @pytest.mark.parametrize("production", [True, False])
 def test_the_api_schema_marks_fields_in_every_mode(production):
     assert build_schema(production=production).fast_fields.count > 100
+
+
+def test_every_fast_leaf_serialises_as_its_type_does():
+    """The engine's serialisers (an enum's as one dict lookup, strings and booleans passed as they are) answer
+    what graphql-core and strawberry answer, and refuse what they refuse, for every member of every enum and
+    for values of the wrong kind."""
+    from graphql import GraphQLEnumType, get_nullable_type
+
+    schema = build_schema(production=False)
+    checked_enums = set()
+    for graphql_type in schema._schema.type_map.values():
+        for field in getattr(graphql_type, "fields", {}).values() if hasattr(graphql_type, "fields") else ():
+            leaf = getattr(field, LEAF, None) or getattr(field, COMPUTED, None)
+            if leaf is None:
+                continue
+            leaf_type = get_nullable_type(field.type)
+            samples: list[Any] = ["text", "", True, False, 0, 7, 2**40, 1.5]
+            if isinstance(leaf_type, GraphQLEnumType):
+                checked_enums.add(leaf_type.name)
+                samples += [*leaf_type.wrapped_cls, *(value.value for value in leaf_type.values.values())]
+            for sample in samples:
+                if leaf.passthrough is not None and sample.__class__ is leaf.passthrough:
+                    assert leaf_type.serialize(sample) is sample, (leaf_type, sample)
+                    continue
+                try:
+                    expected: Any = leaf_type.serialize(sample)
+                except Exception as error:
+                    with pytest.raises(type(error)):
+                        leaf.serialize(sample)
+                else:
+                    assert leaf.serialize(sample) == expected, (leaf_type, sample)
+    assert {"RegistrationStatus", "RegistrationCategory", "Role"} <= checked_enums
