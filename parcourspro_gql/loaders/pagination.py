@@ -136,6 +136,7 @@ def _paged(
     descending: bool = False,
     total: bool = False,
     keyed: Keyed | None = None,
+    widen: Callable[[Select[Any]], Select[Any]] | None = None,
 ) -> Select[Any]:
     if keyed is not None or total:
         if keyed is not None:
@@ -145,7 +146,9 @@ def _paged(
             columns = {column.key: column for column in (*order_by, pk)}
             keys = statement.with_only_columns(*columns.values(), maintain_column_froms=True)
             narrow = windowed_page(keys, order_by, limit, after, descending)
-        return _joined(statement, narrow.subquery(), order_by, descending, total)
+        return _joined(statement, narrow.subquery(), order_by, descending, total, widen)
+    if widen is not None:
+        statement = widen(statement)
     if after:
         statement = statement.where(past_cursor(order_by, order_by, descending))
     order = [column.desc() for column in order_by] if descending else order_by
@@ -177,15 +180,18 @@ def _joined(
     order_by: Sequence[InstrumentedAttribute[Any]],
     descending: bool,
     total: bool,
+    widen: Callable[[Select[Any]], Select[Any]] | None = None,
 ) -> Select[Any]:
-    """The page's rows, fetched by primary key from its narrow keys, with the total last."""
+    """The page's rows, fetched by primary key from its narrow keys, with the total last. With `widen`, the
+    rows come from the widened statement (its joins, and its filters again, on the page's rows alone)."""
     entity = statement.column_descriptions[0]["entity"]
     pk = entity.__mapper__.primary_key[0]
     carried = (page.c.total_count,) if total else ()
     outer = [page.c[column.key] for column in order_by]
+    rows = select(entity) if widen is None else widen(statement)
     return (
-        select(entity, *carried)
-        .join(page, pk == page.c[pk.key])
+        rows.join(page, pk == page.c[pk.key])
+        .add_columns(*carried)
         .order_by(*[c.desc() for c in outer] if descending else outer)
     )
 
@@ -224,19 +230,11 @@ async def paginate(
     """
     limit = page_size(first)
     values = decode_cursor(after, order_by) if after is not None else []
-    total = total_in_page and count_statement is None and widen is None and limit > 0
+    total = total_in_page and count_statement is None and limit > 0
     key = None if shape is None else (shape, tuple(order_by), limit, after is not None, descending, total)
     paged = _PAGED.get(key) if key is not None else None
     if paged is None:
-        paged = _paged(
-            statement if widen is None else widen(statement),
-            order_by,
-            limit,
-            after is not None,
-            descending,
-            total,
-            keyed,
-        )
+        paged = _paged(statement, order_by, limit, after is not None, descending, total, keyed, widen)
         if key is not None:
             if len(_PAGED) >= _PAGED_MAX:
                 _PAGED.clear()
