@@ -272,6 +272,10 @@ async def build(scale: float, database: str) -> None:
         await raw.copy_records_to_table(
             "structure_search_terms", records=terms, columns=["term", "structure_id", "name"]
         )
+        await raw.execute(  # what index_terms keeps: structures per term (migration 0015)
+            "INSERT INTO structure_search_term_counts (term, structures) "
+            "SELECT term, count(*) FROM structure_search_terms GROUP BY term"
+        )
         print(f"  {'structures and terms':28} {time.perf_counter() - begun:6.1f} s", flush=True)
 
         # Accounts: 1..big_people belong to the five big structures; the last one is a manager, and the 40

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import delete, insert, intersect, select
+from sqlalchemy import Table, case, delete, distinct, func, insert, intersect, select, true, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.selectable import ScalarSelect
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siret as stdnum_siret
 
@@ -20,6 +24,7 @@ from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import structure_global_id
 from parcourspro_gql.domain.notifications import About, notify
 from parcourspro_gql.domain.search import MAX_SEARCH_WORDS, search_words
+from parcourspro_gql.loaders.pagination import Keyed, past_cursor, windowed_page
 from parcourspro_gql.mail.outbox import enqueue
 from parcourspro_gql.models import (
     Account,
@@ -31,6 +36,7 @@ from parcourspro_gql.models import (
     Structure,
     StructureChange,
     StructureSearchTerm,
+    StructureSearchTermCount,
     StructureStatus,
 )
 from parcourspro_gql.models._types import in_ids, normalize_search, search_terms
@@ -108,33 +114,135 @@ def public_search(search: str | None) -> Select[Any]:
     if found is not None:
         # The matches by primary key (`in_ids`, an id list computed once), not a walk of every validated
         # structure in name order probing the terms of each (1,685 probes for "pessac", 20 ms). A page with
-        # its count comes from search_keys instead.
+        # its count comes from search_keyed instead.
         statement = statement.where(in_ids(Structure.id, select(found.c.structure_id).scalar_subquery()))
     return statement
 
 
-def search_keys(search: str | None) -> Select[Any] | None:
-    """The (id, name) of every structure `public_search` finds, read from the terms' index alone (each term
-    carries its structure's name): a page of the search and its count are computed on them, and only the
-    page's structures are fetched. The structures that are not validated (the managers' queue and the
-    rejected, a few) are set aside by a hashed list of their ids. None without search words."""
-    words = sorted(search_terms(normalize_search(search or "")))
+# A search's totalCount is exact up to this many matches, read from the terms' index and never more; above
+# it, an estimate from the terms' counts, flagged (Connection.totalCountIsEstimate; docs/decisions.md).
+EXACT_COUNT_LIMIT = 500
+SEARCH_ORDER = (Structure.name, Structure.id)
+# A prefix's terms are walked one by one when its first WALK_SAMPLE terms hold more than WALK_FROM structures
+# each on average (an index probe per term costs about as much as reading that many matches); otherwise its
+# matches are read.
+WALK_FROM, WALK_SAMPLE = 8, 64
+
+
+def search_keyed(search: str | None, dialect: str) -> Keyed | None:
+    """How a page of `public_search` and its count are read from the terms' index (each term carries its
+    structure's name), whatever the number of matches; only the page's structures are then fetched. None
+    without search words. The structures that are not validated (the managers' queue and the rejected, a
+    few) are set aside by a hashed list of their ids."""
+    words = sorted(search_terms(" ".join(search_words(search))))
     if not words:
         return None
-    others = [status for status in StructureStatus if status is not StructureStatus.VALIDATED]
-    excluded = select(Structure.id).where(Structure.status.in_(others))
     if len(words) > 1:
-        found = _matches(search)
-        several = select(found.c.structure_id.label("id"), found.c.name.label("name"))
-        return cast(Select[Any], several.where(found.c.structure_id.not_in(excluded)))
-    # One word (most searches): one level, grouped to drop a structure's repeats (two terms with the prefix).
-    term = StructureSearchTerm
-    keys = (
-        select(term.structure_id.label("id"), term.name.label("name"))
-        .where(term.term >= words[0], term.term < words[0] + "{", term.structure_id.not_in(excluded))
-        .group_by(term.structure_id, term.name)
+        return _several_words(search)
+    word = words[0]
+    return Keyed(
+        page=lambda limit, after, total: _one_word_page(word, limit, after, total, dialect == "postgresql"),
+        total=lambda: select(_one_word_total(word)),
+        # Exact counts stop at EXACT_COUNT_LIMIT; an estimate (the terms' counts) is always above it.
+        estimate=lambda count: count > EXACT_COUNT_LIMIT,
     )
-    return cast(Select[Any], keys)
+
+
+def _not_validated() -> Select[Any]:
+    others = [status for status in StructureStatus if status is not StructureStatus.VALIDATED]
+    return select(Structure.id).where(Structure.status.in_(others))
+
+
+def _one_word_page(word: str, limit: int, after: bool, total: bool, walk: bool) -> Select[Any]:
+    """At most `limit + 1` structures with a term starting with `word`, in name order after the cursor.
+
+    Every match, grouped to drop a structure's repeats (two terms with the prefix), when the prefix's terms
+    hold few matches each (SIRETs: "3" is a thousand terms of one structure). Otherwise on PostgreSQL (`walk`)
+    term by term: the prefix's distinct terms from their counts, then for each an index range of (term, name,
+    structure_id) stopping at `limit + 1` rows after the cursor, merged and rid of repeats. The first `limit
+    + 1` of that union are the page's: a structure of the page has fewer than `limit + 1` matches before it,
+    so it is among its own term's first `limit + 1`. It reads a few rows per term, not every match ("pessac":
+    11 of 2,000). Both ways are in the statement, one switched off by a one-time condition on the counts.
+    """
+    term, counts = StructureSearchTerm, StructureSearchTermCount
+    kept = term.structure_id.not_in(_not_validated())
+    cursor = past_cursor((term.name, term.structure_id), SEARCH_ORDER) if after else true()
+    keys = cast(Select[Any], select(term.structure_id.label("id"), term.name.label("name")))
+    grouped = keys.where(term.term >= word, term.term < word + "{", kept, cursor).group_by(
+        term.structure_id, term.name
+    )
+    page: Select[Any]
+    if not walk:
+        page = grouped.order_by(term.name, term.structure_id).limit(limit + 1)
+    else:
+        in_range = (counts.term >= word, counts.term < word + "{")
+        # Decided on the prefix's first terms (a bounded read): their structures per term.
+        first_terms = select(counts.structures).where(*in_range).limit(WALK_SAMPLE).subquery("first_terms")
+        dense = select(
+            func.coalesce(func.sum(first_terms.c.structures), 0) > func.count() * WALK_FROM
+        ).scalar_subquery()
+        terms = select(counts.term).where(*in_range, dense).subquery("terms")
+        each = keys.where(term.term == terms.c.term, kept, cursor)
+        per_term = each.order_by(term.name, term.structure_id).limit(limit + 1).lateral("per_term")
+        walked = select(per_term.c.id, per_term.c.name).select_from(terms).join(per_term, true()).distinct()
+        either = union_all(
+            walked.order_by(per_term.c.name, per_term.c.id).limit(limit + 1),
+            grouped.where(~dense).order_by(term.name, term.structure_id).limit(limit + 1),
+        ).subquery("either")
+        page = select(either).order_by(either.c.name, either.c.id).limit(limit + 1)
+    if not total:
+        return page
+    # The count as an uncorrelated scalar subquery: computed once (an InitPlan on PostgreSQL), not per row.
+    paged = page.subquery("page")
+    return select(paged, _one_word_total(word).label("total_count"))
+
+
+def _one_word_total(word: str) -> ScalarSelect[Any]:
+    """The search's count: exact up to EXACT_COUNT_LIMIT matches (the distinct structures of at most that
+    many index entries of the terms, and one more to know there are more); above it, the sum of the prefix's
+    terms' counts, an estimate (every structure of any status with such a term, once per term), which is then
+    above the limit too."""
+    term, counts = StructureSearchTerm, StructureSearchTermCount
+    capped = (
+        select(term.structure_id)
+        .where(term.term >= word, term.term < word + "{", term.structure_id.not_in(_not_validated()))
+        .limit(EXACT_COUNT_LIMIT + 1)
+        .subquery("capped")
+    )
+    read = select(
+        func.count().label("entries"), func.count(distinct(capped.c.structure_id)).label("structures")
+    ).subquery("read")
+    estimate = (
+        select(func.coalesce(func.sum(counts.structures), 0))
+        .where(counts.term >= word, counts.term < word + "{")
+        .scalar_subquery()
+    )
+    over = read.c.entries > EXACT_COUNT_LIMIT
+    return select(case((over, estimate), else_=read.c.structures)).scalar_subquery()
+
+
+def _several_words(search: str | None) -> Keyed:
+    """Several words: the structures with a term starting with each (an INTERSECT of the words' ranges),
+    counted exactly with the page, every match read (correctness first: few searches have several words)."""
+    found = _matches(search)
+    keys = select(found.c.structure_id.label("id"), found.c.name.label("name")).where(
+        found.c.structure_id.not_in(_not_validated())
+    )
+
+    def page(limit: int, after: bool, total: bool) -> Select[Any]:
+        if total:
+            return windowed_page(keys, SEARCH_ORDER, limit, after)
+        narrow = keys.subquery("keys")
+        ordered = [narrow.c.name, narrow.c.id]
+        statement = select(narrow)
+        if after:
+            statement = statement.where(past_cursor(ordered, SEARCH_ORDER))
+        return statement.order_by(*ordered).limit(limit + 1)
+
+    def total() -> Select[Any]:
+        return select(func.count()).select_from(keys.subquery("keys"))
+
+    return Keyed(page=page, total=total)
 
 
 def _matches(search: str | None) -> Any:
@@ -159,13 +267,18 @@ def _matches(search: str | None) -> Any:
 
 async def index_terms(session: AsyncSession, structures: Iterable[Structure | tuple[int, str, str]]) -> None:
     """Writes the search terms of structures (rows, or (id, search text, name) triples) whose search text is
-    new or changed (the search text holds the name: a new name is a new search text)."""
+    new or changed (the search text holds the name: a new name is a new search text), and moves the terms'
+    counts by the difference: one upsert, its terms in order (concurrent writers lock them in one order)."""
     triples = [
         (item.id, item.search_text, item.name) if isinstance(item, Structure) else item for item in structures
     ]
-    await session.execute(
-        delete(StructureSearchTerm).where(StructureSearchTerm.structure_id.in_([pk for pk, _, _ in triples]))
-    )
+    removed = (
+        await session.scalars(
+            delete(StructureSearchTerm)
+            .where(StructureSearchTerm.structure_id.in_([pk for pk, _, _ in triples]))
+            .returning(StructureSearchTerm.term)
+        )
+    ).all()
     rows = [
         {"term": term, "structure_id": pk, "name": name}
         for pk, text, name in triples
@@ -173,6 +286,17 @@ async def index_terms(session: AsyncSession, structures: Iterable[Structure | tu
     ]
     if rows:
         await session.execute(insert(StructureSearchTerm), rows)
+    delta = Counter(row["term"] for row in rows)
+    delta.subtract(removed)
+    moved = [{"term": term, "structures": by} for term, by in sorted(delta.items()) if by]
+    if moved:
+        counts = cast(Table, StructureSearchTermCount.__table__)
+        dialect = session.get_bind().dialect.name
+        upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(counts)
+        added = counts.c.structures + upsert.excluded.structures
+        await session.execute(
+            upsert.on_conflict_do_update(index_elements=[counts.c.term], set_={"structures": added}), moved
+        )
 
 
 def pending_structures() -> Select[Any]:

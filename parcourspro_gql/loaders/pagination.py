@@ -8,11 +8,11 @@ import json
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import Integer, String, bindparam, func, select, tuple_
+from sqlalchemy import ColumnElement, Integer, String, bindparam, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Select, Subquery
 
 from parcourspro_gql.db import Database, UTCDateTime
 
@@ -26,6 +26,28 @@ class PaginationError(ValueError):
     """A bad `first` or `after` argument; the message is French, for the client."""
 
 
+class Total(NamedTuple):
+    """A list's number of rows, or (`estimate`) an estimate of it: a search with too many matches to count."""
+
+    value: int
+    estimate: bool = False
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A filter whose page is read from an index of its own (a search's terms), by statements the domain
+    builds: paginate only fetches the page's rows by primary key.
+
+    `page(limit, after, total)` selects at most `limit + 1` rows of the primary key and order columns (named
+    as theirs), in order, after the cursor when `after` (`past_cursor` gives the condition); with `total`,
+    each row also carries the filter's `total_count`. `total()` selects that count alone, for a page past the
+    end or of no rows. `estimate(count)` tells whether such a count is an estimate."""
+
+    page: Callable[[int, bool, bool], Select[Any]]
+    total: Callable[[], Select[Any]]
+    estimate: Callable[[int], bool] = lambda _count: False
+
+
 @dataclass
 class Page(Generic[T]):
     rows: list[T]
@@ -33,7 +55,7 @@ class Page(Generic[T]):
     keys: list[tuple[Any, ...]]
     has_next_page: bool
     has_previous_page: bool
-    count: Callable[[], Awaitable[int]]
+    count: Callable[[], Awaitable[Total]]
     # For each row, the entities that `widen` joined to it (empty tuples without `widen`).
     joined: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -96,6 +118,16 @@ _PAGED: dict[Hashable, Select[Any]] = {}
 _PAGED_MAX = 1024
 
 
+def past_cursor(
+    columns: Sequence[Any], order_by: Sequence[InstrumentedAttribute[Any]], descending: bool = False
+) -> ColumnElement[bool]:
+    """`columns` (the order columns, or their copies in a subquery) after the cursor's values, which paginate
+    binds as `after_0`, `after_1`, ... (before them when `descending`)."""
+    marks = [bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(order_by)]
+    row, mark = tuple_(*columns), tuple_(*marks)
+    return row < mark if descending else row > mark
+
+
 def _paged(
     statement: Select[Any],
     order_by: Sequence[InstrumentedAttribute[Any]],
@@ -103,50 +135,63 @@ def _paged(
     after: bool,
     descending: bool = False,
     total: bool = False,
-    keys: Select[Any] | None = None,
+    keyed: Keyed | None = None,
+    widen: Callable[[Select[Any]], Select[Any]] | None = None,
 ) -> Select[Any]:
-    if total:
-        return _paged_with_total(statement, order_by, limit, after, descending, keys)
+    if keyed is not None or total:
+        if keyed is not None:
+            narrow = keyed.page(limit, after, total)
+        else:
+            pk = statement.column_descriptions[0]["entity"].__mapper__.primary_key[0]
+            columns = {column.key: column for column in (*order_by, pk)}
+            keys = statement.with_only_columns(*columns.values(), maintain_column_froms=True)
+            narrow = windowed_page(keys, order_by, limit, after, descending)
+        return _joined(statement, narrow.subquery(), order_by, descending, total, widen)
+    if widen is not None:
+        statement = widen(statement)
     if after:
-        marks = [bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(order_by)]
-        row, mark = tuple_(*order_by), tuple_(*marks)
-        statement = statement.where(row < mark if descending else row > mark)
+        statement = statement.where(past_cursor(order_by, order_by, descending))
     order = [column.desc() for column in order_by] if descending else order_by
     return statement.order_by(*order).limit(limit + 1)
 
 
-def _paged_with_total(
-    statement: Select[Any],
+def windowed_page(
+    keys: Select[Any],
     order_by: Sequence[InstrumentedAttribute[Any]],
     limit: int,
     after: bool,
-    descending: bool,
-    keys: Select[Any] | None,
+    descending: bool = False,
 ) -> Select[Any]:
-    """The page and the number of rows of the whole filter in one statement. Innermost, the filter's keys (its
-    primary key and order columns, from `keys` when given) with `count(*) OVER ()`: the window is computed
-    before any outer WHERE, so the count is the filter's, not what follows the cursor. Then the cursor, the
-    order and the limit on those narrow rows; last, the page's `limit + 1` rows joined by primary key. Each
-    row carries the total."""
-    entity = statement.column_descriptions[0]["entity"]
-    pk = entity.__mapper__.primary_key[0]
-    if keys is None:
-        columns = {column.key: column for column in (*order_by, pk)}
-        keys = statement.with_only_columns(*columns.values(), maintain_column_froms=True)
+    """A page of a filter's keys (its primary key and order columns) with the filter's exact number of rows:
+    innermost the keys with `count(*) OVER ()`, computed before any outer WHERE, so the count is the filter's,
+    not what follows the cursor; then the cursor, the order and `limit + 1` rows, each carrying `total_count`
+    It reads every row of the filter: for a search, once."""
     counted = keys.add_columns(func.count().over().label("total_count")).subquery()
     ordered = [counted.c[column.key] for column in order_by]
     narrow = select(counted)
     if after:
-        marks = [bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(order_by)]
-        row, mark = tuple_(*ordered), tuple_(*marks)
-        narrow = narrow.where(row < mark if descending else row > mark)
-    page = (
-        narrow.order_by(*[c.desc() for c in ordered] if descending else ordered).limit(limit + 1).subquery()
-    )
+        narrow = narrow.where(past_cursor(ordered, order_by, descending))
+    return narrow.order_by(*[c.desc() for c in ordered] if descending else ordered).limit(limit + 1)
+
+
+def _joined(
+    statement: Select[Any],
+    page: Subquery,
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    descending: bool,
+    total: bool,
+    widen: Callable[[Select[Any]], Select[Any]] | None = None,
+) -> Select[Any]:
+    """The page's rows, fetched by primary key from its narrow keys, with the total last. With `widen`, the
+    rows come from the widened statement (its joins, and its filters again, on the page's rows alone)."""
+    entity = statement.column_descriptions[0]["entity"]
+    pk = entity.__mapper__.primary_key[0]
+    carried = (page.c.total_count,) if total else ()
     outer = [page.c[column.key] for column in order_by]
+    rows = select(entity) if widen is None else widen(statement)
     return (
-        select(entity, page.c.total_count)
-        .join(page, pk == page.c[pk.key])
+        rows.join(page, pk == page.c[pk.key])
+        .add_columns(*carried)
         .order_by(*[c.desc() for c in outer] if descending else outer)
     )
 
@@ -164,7 +209,7 @@ async def paginate(
     descending: bool = False,
     count_statement: Select[Any] | None = None,
     total_in_page: bool = False,
-    keys: Select[Any] | None = None,
+    keyed: Keyed | None = None,
 ) -> Page[Any]:
     """One page of `statement` (a select of one entity) in ascending `order_by`, whose last column is unique.
 
@@ -180,24 +225,16 @@ async def paginate(
     `total_in_page` (for searches, which have no maintained count: the caller passes it when the client asks
     for `totalCount`) reads the count with the page, in the same statement: the search is run once. Only a
     page past the end (a cursor after the last row: no row to carry the total) then counts on its own.
-    `keys`, when given, selects the same rows' primary key and order columns (named as theirs) from somewhere
-    cheaper than `statement` (an index): the page and its count are then always computed on them.
+    `keyed`, when given, reads the page's keys and its total from somewhere cheaper than `statement` (a
+    search's own index; see Keyed): its total may then be an estimate (`Total.estimate`).
     """
     limit = page_size(first)
     values = decode_cursor(after, order_by) if after is not None else []
-    total = (total_in_page or keys is not None) and count_statement is None and widen is None and limit > 0
+    total = total_in_page and count_statement is None and limit > 0
     key = None if shape is None else (shape, tuple(order_by), limit, after is not None, descending, total)
     paged = _PAGED.get(key) if key is not None else None
     if paged is None:
-        paged = _paged(
-            statement if widen is None else widen(statement),
-            order_by,
-            limit,
-            after is not None,
-            descending,
-            total,
-            keys,
-        )
+        paged = _paged(statement, order_by, limit, after is not None, descending, total, keyed, widen)
         if key is not None:
             if len(_PAGED) >= _PAGED_MAX:
                 _PAGED.clear()
@@ -211,24 +248,27 @@ async def paginate(
     row_keys = [tuple([getattr(row, column.key) for column in order_by]) for row in rows]
 
     complete = after is None and limit > 0 and not has_next
-    # With `total`, each row's last column is the filter's total count.
-    carried: int | None = found[0][-1] if total and found else None
+    # With `total`, each row's last column is the filter's total.
+    carried = found[0][-1] if total and found else None
     if total:
         found = [row[:-1] for row in found]
 
-    async def count() -> int:
+    async def count() -> Total:
         if complete:
-            return len(rows)
+            return Total(len(rows))
         if carried is not None:
-            return carried
-        counting = (
-            count_statement
-            if count_statement is not None
-            else select(func.count()).select_from(statement.subquery())
-        )
-        async with db.read() as session:
-            counted: int = (await session.execute(counting, dict(params or {}))).scalar_one()
-            return counted
+            counted: int = carried
+        else:
+            counting = (
+                keyed.total()
+                if keyed is not None
+                else count_statement
+                if count_statement is not None
+                else select(func.count()).select_from(statement.subquery())
+            )
+            async with db.read() as session:
+                counted = (await session.execute(counting, dict(params or {}))).scalar_one()
+        return Total(counted, keyed is not None and keyed.estimate(counted))
 
     return Page(
         rows=rows,

@@ -26,6 +26,7 @@ from parcourspro_gql.models.structure import (
     Structure,
     StructureChange,
     StructureSearchTerm,
+    StructureSearchTermCount,
     StructureStatus,
 )
 from parcourspro_gql.models.token import LoginAttempt, OneTimeToken, RateLimitHit, RefreshToken, TokenPurpose
@@ -62,6 +63,7 @@ __all__ = [
     "Structure",
     "StructureChange",
     "StructureSearchTerm",
+    "StructureSearchTermCount",
     "StructureStatus",
     "TokenPurpose",
     "Training",

@@ -84,6 +84,17 @@ class StructureSearchTerm(Base):
     __table_args__ = (Index("ix_structure_search_terms_term_name", "term", "name", "structure_id"),)
 
 
+class StructureSearchTermCount(Base):
+    """How many structures, of any status, carry each search term (maintained by `index_terms`): the distinct
+    terms of a prefix without reading their structures, and the estimate of a search's count above what is
+    counted exactly (issue 19, migration 0015)."""
+
+    __tablename__ = "structure_search_term_counts"
+
+    term: Mapped[str] = mapped_column(String(60), primary_key=True)
+    structures: Mapped[int] = mapped_column(Integer)
+
+
 class StructureChange(Base):
     """A referent's proposal to change his structure's name, address or APE code (never its SIRET); a
     manager approves or rejects it. Fields left None are unchanged."""

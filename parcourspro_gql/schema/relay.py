@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
@@ -15,7 +16,8 @@ from strawberry.types.nodes import SelectedField
 
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import global_id
-from parcourspro_gql.loaders.pagination import Page, PaginationError, encode_cursor, paginate
+from parcourspro_gql.domain.structures import EXACT_COUNT_LIMIT
+from parcourspro_gql.loaders.pagination import Keyed, Page, PaginationError, Total, encode_cursor, paginate
 from parcourspro_gql.schema.context import Info
 
 to_global_id = global_id
@@ -81,11 +83,19 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     page_info: PageInfo
     edges: list[Edge[NodeT]]
-    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+    _count: strawberry.Private[Callable[[], Awaitable[Total]]]
 
     @strawberry.field(description="Number of objects over all pages (one more statement, only when asked).")
     async def total_count(self) -> int:
-        return await self._count()
+        return (await self._count()).value
+
+    @strawberry.field(
+        description="Whether `totalCount` is an estimate rather than an exact count: only for a search of "
+        f"structures by one word that finds more than {EXACT_COUNT_LIMIT:,} (the count stops there; the "
+        "estimate is above it). False for every other list."
+    )
+    async def total_count_is_estimate(self) -> bool:
+        return (await self._count()).estimate
 
     @classmethod
     def from_page(cls, page: Page[Any], to_node: Callable[[Any], NodeT]) -> Connection[NodeT]:
@@ -98,8 +108,22 @@ class Connection(Generic[NodeT]):
                 last_key=page.keys[-1] if page.keys else None,
             ),
             edges=edges,
-            _count=page.count,
+            _count=once(page.count),
         )
+
+
+def once(count: Callable[[], Awaitable[Total]]) -> Callable[[], Awaitable[Total]]:
+    """`count` run at most once, however many fields await it (totalCount and totalCountIsEstimate, resolved
+    side by side)."""
+    task: asyncio.Future[Total] | None = None
+
+    def counted() -> Awaitable[Total]:
+        nonlocal task
+        if task is None:
+            task = asyncio.ensure_future(count())
+        return task
+
+    return counted
 
 
 def asks_total_count(info: Info) -> bool:
@@ -164,7 +188,7 @@ async def connection(
     descending: bool = False,
     count_statement: Select[Any] | None = None,
     search: bool = False,
-    keys: Select[Any] | None = None,
+    keyed: Keyed | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
@@ -172,7 +196,7 @@ async def connection(
     (with what `widen` joined), returns the function that builds each node with its relations attached, so
     nested fields read plain objects instead of each awaiting a loader. `search` marks a filter that has no
     maintained count (a search): its `totalCount`, when asked, comes with the page (see paginate's
-    `total_in_page`) instead of running the search again; `keys` is paginate's.
+    `total_in_page`) instead of running the search again; `keyed` is paginate's.
     """
     try:
         page = await paginate(
@@ -187,7 +211,7 @@ async def connection(
             descending=descending,
             count_statement=count_statement,
             total_in_page=search and asks_total_count(info),
-            keys=keys,
+            keyed=keyed,
         )
     except PaginationError as error:
         raise bad_argument(error) from error

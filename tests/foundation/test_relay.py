@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
+import world
 
-from parcourspro_gql.clock import clock as app_clock
-from parcourspro_gql.domain.structures import index_terms, search_text
-from parcourspro_gql.models import Structure, StructureStatus
+from parcourspro_gql.models import StructureStatus
 from parcourspro_gql.schema.relay import to_global_id
 from parcourspro_gql.seed import demo_siret
 
@@ -25,27 +22,8 @@ NODE = "query Node($id: ID!) { node(id: $id) { __typename id ... on Structure { 
 
 
 async def add_structures(db, count: int, status: StructureStatus = StructureStatus.VALIDATED, start: int = 0):
-    async with db.transaction() as session:
-        rows = []
-        for i in range(start, start + count):
-            name, siret, city = f"Structure {i:03d}", demo_siret(1000 + i), "Pessac" if i % 2 else "Périgueux"
-            rows.append(
-                Structure(
-                    name=name,
-                    siret=siret,
-                    ape_code="85.59A",
-                    street=f"{i} rue de la Paix",
-                    postal_code="33600",
-                    city=city,
-                    status=status,
-                    search_text=search_text(name, siret, city),
-                    requested_at=app_clock.now() - timedelta(days=1),
-                )
-            )
-        session.add_all(rows)
-        await session.flush()
-        await index_terms(session, rows)
-        return [row.id for row in rows]
+    rows = [(f"Structure {i:03d}", "Pessac" if i % 2 else "Périgueux") for i in range(start, start + count)]
+    return await world.add_structures(db, rows, status, start)
 
 
 async def test_default_page_then_next_page_by_cursor(gql, db):

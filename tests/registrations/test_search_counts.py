@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from test_catalogue import CREATE, training_input
 from world import World, training_session
@@ -119,3 +121,33 @@ async def test_structure_search_orders_by_the_current_name_and_skips_pending(wor
     found = (await world.as_(None, STRUCTURES))["data"]["structures"]
     assert found["totalCount"] == 2
     assert [edge["node"]["name"] for edge in found["edges"]] == ["PLIE Pessac", "Relais Pessac"]
+
+
+SESSIONS = """
+query($after: String) {
+  sessions(search: "accueil", first: 2, after: $after) {
+    totalCount edges { node { training { title provider { name } } } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def test_sessions_search_counts_in_its_page_statement(world: World, statements) -> None:
+    """sessions(search:) with totalCount reads its matches once: the count comes with the page."""
+    provider = await world.structure("Institut de Formation")
+    for days, title in enumerate(("Accueil A", "Accueil B", "Accueil C", "Webinaire métiers"), 1):
+        await training_session(world, provider, title=title, starts_in=timedelta(days=10 * days))
+    after, seen = None, []
+    for _ in range(2):
+        statements.reset()
+        page = (await world.as_(None, SESSIONS, {"after": after}))["data"]["sessions"]
+        assert len(reading(statements, "training_sessions")) == 1
+        assert page["totalCount"] == 3
+        seen += [edge["node"]["training"]["title"] for edge in page["edges"]]
+        after = page["pageInfo"]["endCursor"]
+    assert seen == ["Accueil A", "Accueil B", "Accueil C"]
+    assert {edge["node"]["training"]["provider"]["name"] for edge in page["edges"]} == {
+        "Institut de Formation"
+    }
+    past = (await world.as_(None, SESSIONS, {"after": after}))["data"]["sessions"]
+    assert (past["edges"], past["totalCount"]) == ([], 3)

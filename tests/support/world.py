@@ -27,6 +27,37 @@ from parcourspro_gql.schema.relay import to_global_id
 from parcourspro_gql.seed import demo_siret
 
 
+async def add_structures(
+    db: Any,
+    names_and_cities: list[tuple[str, str]],
+    status: StructureStatus = StructureStatus.VALIDATED,
+    start: int = 0,
+) -> list[int]:
+    """Structures in bulk (the i-th has SIRET demo_siret(1000 + start + i)), with their search terms and the
+    terms' counts as the domain writes them; their ids."""
+    async with db.transaction() as session:
+        rows = []
+        for i, (name, city) in enumerate(names_and_cities, start):
+            siret = demo_siret(1000 + i)
+            rows.append(
+                Structure(
+                    name=name,
+                    siret=siret,
+                    ape_code="85.59A",
+                    street=f"{i} rue de la Paix",
+                    postal_code="33600",
+                    city=city,
+                    status=status,
+                    search_text=search_text(name, siret, city),
+                    requested_at=clock.now() - timedelta(days=1),
+                )
+            )
+        session.add_all(rows)
+        await session.flush()
+        await index_terms(session, rows)
+        return [row.id for row in rows]
+
+
 @dataclass
 class Person:
     pk: int

@@ -31,9 +31,15 @@ def _with_their_training(page: Page[Any]) -> Callable[[models.TrainingSession], 
 
 
 async def session_page(
-    info: Info, statement: Any, first: int | None, after: str | None, *, descending: bool = False
+    info: Info,
+    statement: Any,
+    first: int | None,
+    after: str | None,
+    *,
+    descending: bool = False,
+    search: bool = False,
 ) -> Connection[TrainingSession]:
-    """A page of sessions with their training, in one statement."""
+    """A page of sessions with their training, in one statement; with `search`, its totalCount too."""
     return await connection(
         info,
         statement,
@@ -44,6 +50,7 @@ async def session_page(
         preload=_with_their_training,
         widen=statements.with_training,
         descending=descending,
+        search=search,
     )
 
 
@@ -104,7 +111,8 @@ class CatalogueQueries:
             reserved_to_members=reserved_to_members,
             provider_structure_id=_structure_pk(provider_structure_id),
         )
-        return await session_page(info, statements.upcoming_sessions(filters, clock.now()), first, after)
+        statement = statements.upcoming_sessions(filters, clock.now())
+        return await session_page(info, statement, first, after, search=bool(search))
 
     @strawberry.field(
         description="The caller's own sessions, as their provider (PROVIDER role): those still to end, "

@@ -16,7 +16,7 @@ from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.engine.execution import attached
 from parcourspro_gql.engine.rows import build, columns
 from parcourspro_gql.loaders.catalogue import SessionsKey
-from parcourspro_gql.loaders.pagination import Page, encode_cursor, page_size
+from parcourspro_gql.loaders.pagination import Page, Total, encode_cursor, page_size
 from parcourspro_gql.permissions import IsAuthenticated, IsProviderOf
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import RegistrationStatus, SessionStatus, TrainingFormat
@@ -224,8 +224,8 @@ class Training(Node):
         chosen = rows[start : start + limit]
         complete = after is not None or len(rows) <= limit
 
-        async def count() -> int:
-            return len(rows) if complete else await loaders.session_count_by_training_id.load(self.pk)
+        async def count() -> Total:
+            return Total(len(rows) if complete else await loaders.session_count_by_training_id.load(self.pk))
 
         page = Page(chosen, keys[start : start + limit], start + limit < len(rows), start > 0, count)
         return Connection.from_page(page, TrainingSession.from_row)

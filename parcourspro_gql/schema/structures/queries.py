@@ -80,6 +80,7 @@ class StructureQueries:
     ) -> Connection[Structure]:
         try:
             statement = structures.public_search(search)
+            keyed = structures.search_keyed(search, info.context.db.dialect)
         except DomainError as error:
             raise refused(error) from error
         return await connection(
@@ -90,7 +91,7 @@ class StructureQueries:
             first,
             after,
             search=bool(search and search.split()),
-            keys=structures.search_keys(search),
+            keyed=keyed,
         )
 
     @strawberry.field(
