@@ -2,7 +2,7 @@
 
 Revision ID: 0015
 Revises: 0014
-Create Date: 2026-12-01 10:00:00.000000
+Create Date: 2026-11-30 17:00:00.000000
 
 The public structure search walks its page term by term in name order and stops after the page (issue 19):
 this table gives the distinct terms of a prefix without reading their structures, and an estimate of the
