@@ -164,7 +164,7 @@ def windowed_page(
 ) -> Select[Any]:
     """A page of a filter's keys (its primary key and order columns) with the filter's exact number of rows:
     innermost the keys with `count(*) OVER ()`, computed before any outer WHERE, so the count is the filter's,
-    not what follows the cursor; then the cursor, the order and `limit + 1` rows, each carrying `total_count`
+    not what follows the cursor; then the cursor, the order and `limit + 1` rows, each carrying `total_count`.
     It reads every row of the filter: for a search, once."""
     counted = keys.add_columns(func.count().over().label("total_count")).subquery()
     ordered = [counted.c[column.key] for column in order_by]
