@@ -6,12 +6,19 @@ field names a query selects, the table says what to join (`RelationTable.joins`)
 (pagination.paginate with `Joins.widen`) reads the page and everything joined in one statement, and
 `Joins.rows` hands back each relation's rows by id, with the request's loaders primed. Adding a relation is
 one line of the table; schema/ builds no SQL.
+
+A relation that declares which columns each GraphQL field of its type reads (`Relation.fields`) may be read
+narrow, with the fast paths on: only the columns that the asked fields read, as a `NarrowRow` rather than an
+ORM entity. On SQLite most of a page's cost is converting columns nobody asked for (a page of 100
+registrations with their beneficiary, session and training is 72 columns a row, 25 of them dates), and an ORM
+instance costs more than the dict it fills. A narrow row never primes a loader: a loader must hand back whole
+rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement
@@ -23,6 +30,20 @@ from parcourspro_gql import models
 if TYPE_CHECKING:
     from parcourspro_gql.loaders import Loaders
     from parcourspro_gql.loaders.pagination import Page
+
+
+class NarrowRow(dict[str, Any]):
+    """The columns of one row that a narrow read took, by attribute name, as items and as attributes. A column
+    that was not read is None: only the fields whose columns were read may be answered from it, which is what
+    `Relation.fields` declares (and tests/registrations/test_narrow_reads.py checks against the schema)."""
+
+    __slots__ = ()
+
+    def __missing__(self, name: str) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return self[name]
 
 
 @dataclass(frozen=True)
@@ -40,38 +61,88 @@ class Relation:
     needs: tuple[str, ...] = ()
     with_field: str | None = None
     primes: str | None = None
+    # For narrow reads: the columns (attribute names) that each GraphQL field of the target's type reads, every
+    # field of the type named; None: always read as an entity. `keys` are read whatever is asked: the id, and
+    # what links the row to the other relations and to the permission checks.
+    fields: Mapping[str, tuple[str, ...]] | None = None
+    keys: tuple[str, ...] = ("id",)
+    # Columns read by fields of the listing's own type (a registration's documents read its training's title).
+    read_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def join(self, statement: Select[Any]) -> Select[Any]:
-        return statement.join(self.target, self.on, isouter=self.outer).add_columns(self.target)
+    def columns(self, asked: frozenset[str]) -> tuple[str, ...] | None:
+        """The columns a narrow read of this relation takes for these asked field names (names of other types
+        only add columns: a superset is read), or None when it is read as an entity."""
+        if self.fields is None:
+            return None
+        wanted = dict.fromkeys(self.keys)
+        for table in (self.fields, self.read_by):  # in the tables' order: one statement text per selection
+            for name, read in table.items():
+                if name in asked:
+                    wanted.update(dict.fromkeys(read))
+        return tuple(wanted)
+
+    def join(self, statement: Select[Any], columns: tuple[str, ...] | None = None) -> Select[Any]:
+        joined = statement.join(self.target, self.on, isouter=self.outer)
+        if columns is None:
+            return joined.add_columns(self.target)
+        return joined.add_columns(*[getattr(self.target, name) for name in columns])
 
 
 @dataclass(frozen=True)
 class Joins:
-    """The relations chosen for one page, in the table's order (which is the join order)."""
+    """The relations chosen for one page, in the table's order (which is the join order), each with the
+    columns of its narrow read (None: read as an entity)."""
 
     relations: tuple[Relation, ...]
+    columns: tuple[tuple[str, ...] | None, ...] = ()
+    # Where each relation's values start in a row of `Page.joined`, and where they end.
+    _spans: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.columns:
+            object.__setattr__(self, "columns", (None,) * len(self.relations))
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for columns in self.columns:
+            end = start + (1 if columns is None else len(columns))
+            spans.append((start, end))
+            start = end
+        object.__setattr__(self, "_spans", tuple(spans))
 
     @property
     def names(self) -> tuple[str, ...]:
-        """What shapes the statement (paginate's `shape`)."""
         return tuple(relation.name for relation in self.relations)
+
+    @property
+    def shape(self) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+        """What shapes the statement (paginate's `shape`): each relation with its columns."""
+        return tuple(zip(self.names, self.columns, strict=True))
 
     def widen(self, statement: Select[Any]) -> Select[Any]:
         """The page's statement with every chosen relation joined and selected."""
-        for relation in self.relations:
-            statement = relation.join(statement)
+        for relation, columns in zip(self.relations, self.columns, strict=True):
+            statement = relation.join(statement, columns)
         return statement
 
     def rows(self, page: Page[Any], loaders: Loaders) -> dict[str, dict[int, Any]]:
-        """Each relation's rows by id, as the page read them; the request's loaders are primed with them so
-        that any other field asking for one reads it without a statement."""
+        """Each relation's rows by id, as the page read them (a NarrowRow when read narrow); the request's
+        loaders are primed with the entities so that any other field asking for one reads it without a
+        statement."""
         found: dict[str, dict[int, Any]] = {relation.name: {} for relation in self.relations}
+        layout = [
+            (found[relation.name], start, end, columns)
+            for relation, columns, (start, end) in zip(self.relations, self.columns, self._spans, strict=True)
+        ]
         for joined in page.joined:
-            for relation, row in zip(self.relations, joined, strict=True):
-                if row is not None:
-                    found[relation.name][row.id] = row
-        for relation in self.relations:
-            if relation.primes is not None:
+            for rows, start, end, columns in layout:
+                if columns is None:
+                    row = joined[start]
+                    if row is not None:
+                        rows[row.id] = row
+                elif joined[start] is not None:  # the id comes first; None: an outer join found nothing
+                    rows[joined[start]] = NarrowRow(zip(columns, joined[start:end], strict=True))
+        for relation, columns in zip(self.relations, self.columns, strict=True):
+            if relation.primes is not None and columns is None:
                 for pk, row in found[relation.name].items():
                     loaders.prime(relation.primes, pk, row)
         return found
@@ -84,17 +155,21 @@ class RelationTable:
         self.relations = relations
         self._by_name = {relation.name: relation for relation in relations}
         for position, relation in enumerate(relations):
+            if relation.fields is not None and relation.keys[:1] != ("id",):
+                raise ValueError(f"{relation.name}: a narrow read's keys start with the id")
             for needed in relation.needs:
                 if needed not in self._by_name or relations.index(self._by_name[needed]) > position:
                     raise ValueError(f"{relation.name} needs {needed}, which must come before it")
-        self._cache: dict[frozenset[str], Joins] = {}
+        self._cache: dict[tuple[frozenset[str], bool], Joins] = {}
 
-    def joins(self, asked: Iterable[str]) -> Joins:
-        """The relations that the selected field names ask for, with those they need."""
-        key = frozenset(asked)
-        found = self._cache.get(key)
+    def joins(self, asked: Iterable[str], narrow: bool = False) -> Joins:
+        """The relations that the selected field names ask for, with those they need; with `narrow`, those
+        that can be are read narrow (the columns the names read)."""
+        names = frozenset(asked)
+        found = self._cache.get((names, narrow))
         if found is not None:
             return found
+        key = names
         wanted: set[str] = set()
         for relation in self.relations:
             if relation.asked_by & key and (relation.with_field is None or relation.with_field in key):
@@ -102,10 +177,85 @@ class RelationTable:
         for relation in reversed(self.relations):  # needs point backwards: one pass from the end suffices
             if relation.name in wanted:
                 wanted.update(relation.needs)
-        joins = Joins(tuple(relation for relation in self.relations if relation.name in wanted))
+        chosen = tuple(relation for relation in self.relations if relation.name in wanted)
+        joins = Joins(chosen, tuple(relation.columns(key) if narrow else None for relation in chosen))
         if len(self._cache) < 256:  # the selections of a listing are few; never grow without bound
-            self._cache[key] = joins
+            self._cache[(names, narrow)] = joins
         return joins
+
+
+# The columns that each field of the API's types reads when it is built from a row (schema/'s `from_row`), for
+# narrow reads. Every field of the type is named: a field resolved from the object's id reads nothing more.
+ACCOUNT_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": (),
+    "affiliationRequestedAt": ("affiliation_requested_at",),
+    "affiliationStatus": ("affiliation_status",),
+    "disabledAt": ("disabled_at",),
+    "email": ("email",),
+    "emailVerified": ("email_verified_at",),
+    "favourites": (),
+    "firstName": ("first_name",),
+    "lastName": ("last_name",),
+    "notifications": (),
+    "quota": (),
+    "registrations": (),
+    "roles": (),
+    "structure": (),
+    "unreadNotificationCount": (),
+}
+SESSION_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": (),
+    "cancellationReason": ("cancellation_reason",),
+    "capacity": ("capacity",),
+    "contact": ("contact",),
+    "days": ("starts_at", "ends_at"),
+    "endsAt": ("ends_at",),
+    "evaluationSummary": (),
+    "halfDays": ("half_days",),
+    "location": ("location",),
+    "minParticipants": ("min_participants",),
+    "registrationClosesAt": ("registration_closes_at",),
+    "registrationOpensAt": ("registration_opens_at",),
+    "registrations": (),
+    "seatsLeft": ("capacity", "seats_taken"),
+    "secondPhaseOpensAt": ("second_phase_at",),
+    "startsAt": ("starts_at",),
+    "status": ("cancelled_at",),
+    "training": (),
+    "waitlistCount": (),
+}
+TRAINING_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": (),
+    "assessment": ("assessment",),
+    "content": ("content",),
+    "description": ("description",),
+    "durationHours": ("duration_hours",),
+    "format": ("format",),
+    "isFavourite": (),
+    "objectives": ("objectives",),
+    "provider": (),
+    "reservedToMembers": ("reserved_to_members",),
+    "sessions": (),
+    "title": ("title",),
+}
+STRUCTURE_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": (),
+    "accounts": (),
+    "address": ("street", "postal_code", "city"),
+    "apeCode": ("ape_code",),
+    "apeLabel": ("ape_code",),
+    "changes": (),
+    "conventions": (),
+    "isMember": (),
+    "memberships": (),
+    "name": ("name",),
+    "rejectionReason": ("rejection_reason",),
+    "requestedAt": ("requested_at",),
+    "siret": ("siret",),
+    "status": ("status",),
+}
+# An account's keys: its structure (permission checks) and affiliation (whether a decider may be shown, V1).
+_ACCOUNT_KEYS = ("id", "structure_id", "affiliation_status")
 
 
 def _decision(name: str, decided_by: Any) -> Relation:
@@ -120,6 +270,8 @@ def _decision(name: str, decided_by: Any) -> Relation:
         outer=True,
         with_field="by",
         primes="account_by_id",
+        fields=ACCOUNT_FIELDS,
+        keys=_ACCOUNT_KEYS,
     )
 
 
@@ -132,6 +284,8 @@ REGISTRATION_RELATIONS = RelationTable(
         models.TrainingSession.id == models.Registration.session_id,
         asked_by=frozenset({"session"}),
         primes="session_by_id",
+        fields=SESSION_FIELDS,
+        keys=("id", "training_id"),
     ),
     Relation(
         "training",
@@ -139,6 +293,9 @@ REGISTRATION_RELATIONS = RelationTable(
         models.Training.id == models.Registration.training_id,
         asked_by=frozenset({"training", "documents"}),
         primes="training_by_id",
+        fields=TRAINING_FIELDS,
+        read_by={"documents": ("title",)},
+        keys=("id", "provider_structure_id"),
     ),
     Relation(
         "provider",
@@ -147,6 +304,7 @@ REGISTRATION_RELATIONS = RelationTable(
         asked_by=frozenset({"provider"}),
         needs=("training",),
         primes="structure_by_id",
+        fields=STRUCTURE_FIELDS,
     ),
     Relation(
         "beneficiary",
@@ -154,6 +312,8 @@ REGISTRATION_RELATIONS = RelationTable(
         models.Account.id == models.Registration.beneficiary_id,
         asked_by=frozenset({"beneficiary"}),
         primes="account_by_id",
+        fields=ACCOUNT_FIELDS,
+        keys=_ACCOUNT_KEYS,
     ),
     _decision("employerDecision", models.Registration.employer_decision_by_id),
     _decision("providerDecision", models.Registration.provider_decision_by_id),

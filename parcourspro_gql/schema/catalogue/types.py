@@ -14,7 +14,7 @@ from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.domain.documents import days_between
 from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.engine.execution import attached
-from parcourspro_gql.engine.rows import build, columns
+from parcourspro_gql.engine.rows import NOT_READ, build, columns
 from parcourspro_gql.loaders.catalogue import SessionsKey
 from parcourspro_gql.loaders.pagination import Page, Total, encode_cursor, page_size
 from parcourspro_gql.permissions import IsAuthenticated, IsProviderOf
@@ -77,7 +77,7 @@ class TrainingSession(Node):
                 id=strawberry.ID(to_global_id("TrainingSession", v["id"])),
                 pk=v["id"],
                 training_pk=v["training_id"],
-                seats_left=v["capacity"] - v["seats_taken"],
+                seats_left=v["capacity"] - v["seats_taken"] if v["seats_taken"] is not None else NOT_READ,
                 second_phase_opens_at=v["second_phase_at"],
                 training_obj=training,
                 status=SessionStatus.CANCELLED if v["cancelled_at"] else SessionStatus.SCHEDULED,

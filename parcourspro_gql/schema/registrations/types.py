@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
@@ -16,10 +17,10 @@ from parcourspro_gql.domain import decisions, evaluations
 from parcourspro_gql.domain import documents as paperwork
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.engine.execution import attached
-from parcourspro_gql.engine.rows import build
+from parcourspro_gql.engine.rows import ROW_SHORTCUT, build
 from parcourspro_gql.loaders.decisions import DecisionKey
 from parcourspro_gql.loaders.pagination import Page
-from parcourspro_gql.loaders.relations import REGISTRATION_RELATIONS, Joins
+from parcourspro_gql.loaders.relations import REGISTRATION_RELATIONS, Joins, NarrowRow
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.catalogue.types import REGISTRATION_ORDER, Training, TrainingSession
 from parcourspro_gql.schema.context import Info
@@ -316,7 +317,8 @@ class Registration(Node):
     async def connection(
         info: Info, listing: rules.Listing, first: int | None, after: str | None
     ) -> Connection[Registration]:
-        joins = REGISTRATION_RELATIONS.joins(_asked_names(info))
+        # With the fast paths on, the joined rows are read narrow: the columns the asked fields read.
+        joins = REGISTRATION_RELATIONS.joins(_asked_names(info), narrow=ROW_SHORTCUT.get())
         return await connection(
             info,
             listing.statement(),
@@ -327,7 +329,7 @@ class Registration(Node):
             preload=lambda page: preload(info, page, joins),
             widen=joins.widen,
             params=listing.params,
-            shape=(listing.shape, joins.names),
+            shape=(listing.shape, joins.shape),
             count_statement=listing.count_statement(),
         )
 
@@ -362,11 +364,10 @@ def preload(
     nested field reads a plain object: no statement and no task per row (the request's loaders are primed
     with them too, by `Joins.rows`)."""
     found = joins.rows(page, info.context.loaders)
-    people = {
-        pk: row
-        for name in ("beneficiary", "employerDecision", "providerDecision", "cancellation")
-        for pk, row in found.get(name, {}).items()
-    }
+    people: dict[int, Any] = {}
+    for name in ("beneficiary", "employerDecision", "providerDecision", "cancellation"):
+        for pk, row in found.get(name, {}).items():
+            people[pk] = _either(people.get(pk), row)
     providers = {pk: Structure.from_row(row) for pk, row in found.get("provider", {}).items()}
     trainings = {
         pk: Training.from_row(row, providers.get(row.provider_structure_id))
@@ -379,6 +380,16 @@ def preload(
     accounts = {pk: Account.from_row(row) for pk, row in people.items()}
     deciders = Deciders(accounts, info.context.viewer)
     return lambda row: Registration.from_row(row, accounts, sessions, trainings, deciders)
+
+
+def _either(known: Any, row: Any) -> Any:
+    """One account read by two relations of a page (a beneficiary who cancelled himself): an entity if either
+    read one, else the columns that both narrow reads took."""
+    if known is None or known.__class__ is not NarrowRow:
+        return known if known is not None else row
+    if row.__class__ is not NarrowRow:
+        return row
+    return NarrowRow({**known, **row})
 
 
 @node_resolver("Registration")
