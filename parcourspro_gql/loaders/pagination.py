@@ -15,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select, Subquery
 
 from parcourspro_gql.db import Database, UTCDateTime
+from parcourspro_gql.loaders.relations import NarrowRow
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -210,6 +211,7 @@ async def paginate(
     count_statement: Select[Any] | None = None,
     total_in_page: bool = False,
     keyed: Keyed | None = None,
+    narrow: tuple[str, ...] | None = None,
 ) -> Page[Any]:
     """One page of `statement` (a select of one entity) in ascending `order_by`, whose last column is unique.
 
@@ -227,6 +229,8 @@ async def paginate(
     page past the end (a cursor after the last row: no row to carry the total) then counts on its own.
     `keyed`, when given, reads the page's keys and its total from somewhere cheaper than `statement` (a
     search's own index; see Keyed): its total may then be an estimate (`Total.estimate`).
+    `narrow`, given with a `widen` that selects these columns of the entity first (Joins.widen), hands back
+    each row as a NarrowRow of them rather than an entity.
     """
     limit = page_size(first)
     values = decode_cursor(after, order_by) if after is not None else []
@@ -244,7 +248,12 @@ async def paginate(
         found = (await session.execute(paged, arguments)).all() if limit else []
     has_next = len(found) > limit
     found = found[:limit]
-    rows = [row[0] for row in found]
+    width = 1 if narrow is None else len(narrow)
+    rows = (
+        [row[0] for row in found]
+        if narrow is None
+        else [NarrowRow(zip(narrow, row[:width], strict=True)) for row in found]
+    )
     row_keys = [tuple([getattr(row, column.key) for column in order_by]) for row in rows]
 
     complete = after is None and limit > 0 and not has_next
@@ -276,5 +285,5 @@ async def paginate(
         has_next_page=has_next,
         has_previous_page=after is not None,
         count=count,
-        joined=[tuple(row[1:]) for row in found],
+        joined=[tuple(row[width:]) for row in found],
     )

@@ -70,16 +70,11 @@ class Relation:
     read_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def columns(self, asked: frozenset[str]) -> tuple[str, ...] | None:
-        """The columns a narrow read of this relation takes for these asked field names (names of other types
-        only add columns: a superset is read), or None when it is read as an entity."""
+        """The columns a narrow read of this relation takes for these asked field names, or None when it is
+        read as an entity."""
         if self.fields is None:
             return None
-        wanted = dict.fromkeys(self.keys)
-        for table in (self.fields, self.read_by):  # in the tables' order: one statement text per selection
-            for name, read in table.items():
-                if name in asked:
-                    wanted.update(dict.fromkeys(read))
-        return tuple(wanted)
+        return _narrow(self.keys, (self.fields, self.read_by), asked)
 
     def join(self, statement: Select[Any], columns: tuple[str, ...] | None = None) -> Select[Any]:
         joined = statement.join(self.target, self.on, isouter=self.outer)
@@ -89,12 +84,41 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class OwnRows:
+    """How a listing's own rows may be read narrow: the columns that each GraphQL field of their type reads
+    (every field of the type named), and `keys`, read whatever is asked: the id first, the order columns, and
+    every column that the rules read from the row (who may see what, which documents exist)."""
+
+    entity: Any
+    fields: Mapping[str, tuple[str, ...]]
+    keys: tuple[str, ...]
+
+    def columns(self, asked: frozenset[str]) -> tuple[str, ...]:
+        return _narrow(self.keys, (self.fields,), asked)
+
+
+def _narrow(
+    keys: tuple[str, ...], tables: tuple[Mapping[str, tuple[str, ...]], ...], asked: frozenset[str]
+) -> tuple[str, ...]:
+    """The keys and the columns of the asked names (names of other types only add columns: a superset is
+    read), in the tables' order, so that a selection always gives the same statement text."""
+    wanted = dict.fromkeys(keys)
+    for table in tables:
+        for name, read in table.items():
+            if name in asked:
+                wanted.update(dict.fromkeys(read))
+    return tuple(wanted)
+
+
+@dataclass(frozen=True)
 class Joins:
     """The relations chosen for one page, in the table's order (which is the join order), each with the
     columns of its narrow read (None: read as an entity)."""
 
     relations: tuple[Relation, ...]
     columns: tuple[tuple[str, ...] | None, ...] = ()
+    # The listing's own rows read narrow (paginate's `narrow`): their entity and columns; None: as entities.
+    own: tuple[Any, tuple[str, ...]] | None = None
     # Where each relation's values start in a row of `Page.joined`, and where they end.
     _spans: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
 
@@ -114,12 +138,23 @@ class Joins:
         return tuple(relation.name for relation in self.relations)
 
     @property
-    def shape(self) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
-        """What shapes the statement (paginate's `shape`): each relation with its columns."""
-        return tuple(zip(self.names, self.columns, strict=True))
+    def shape(self) -> tuple[Any, ...]:
+        """What shapes the statement (paginate's `shape`): the own rows' columns, each relation with its."""
+        return (self.narrow, *zip(self.names, self.columns, strict=True))
+
+    @property
+    def narrow(self) -> tuple[str, ...] | None:
+        """The columns of the listing's own rows (paginate's `narrow`), None when they are read as entities."""
+        return self.own[1] if self.own is not None else None
 
     def widen(self, statement: Select[Any]) -> Select[Any]:
-        """The page's statement with every chosen relation joined and selected."""
+        """The page's statement with every chosen relation joined and selected (after the own rows' columns
+        when they are read narrow)."""
+        if self.own is not None:
+            entity, own = self.own
+            statement = statement.with_only_columns(
+                *[getattr(entity, name) for name in own], maintain_column_froms=True
+            )
         for relation, columns in zip(self.relations, self.columns, strict=True):
             statement = relation.join(statement, columns)
         return statement
@@ -151,8 +186,11 @@ class Joins:
 class RelationTable:
     """The relations of one listing, in join order (a relation comes after those it needs)."""
 
-    def __init__(self, *relations: Relation) -> None:
+    def __init__(self, *relations: Relation, own: OwnRows | None = None) -> None:
         self.relations = relations
+        self.own = own
+        if own is not None and own.keys[:1] != ("id",):
+            raise ValueError("a narrow read's keys start with the id")
         self._by_name = {relation.name: relation for relation in relations}
         for position, relation in enumerate(relations):
             if relation.fields is not None and relation.keys[:1] != ("id",):
@@ -178,7 +216,11 @@ class RelationTable:
             if relation.name in wanted:
                 wanted.update(relation.needs)
         chosen = tuple(relation for relation in self.relations if relation.name in wanted)
-        joins = Joins(chosen, tuple(relation.columns(key) if narrow else None for relation in chosen))
+        joins = Joins(
+            chosen,
+            tuple(relation.columns(key) if narrow else None for relation in chosen),
+            (self.own.entity, self.own.columns(key)) if narrow and self.own is not None else None,
+        )
         if len(self._cache) < 256:  # the selections of a listing are few; never grow without bound
             self._cache[(names, narrow)] = joins
         return joins
@@ -277,6 +319,37 @@ def _decision(name: str, decided_by: Any) -> Relation:
 
 # A page of registrations: its session, the training (for `training`, `documents` and the provider), the
 # training's provider, the beneficiary and the account behind each decision asked with its `by`.
+# A registration's fields. Its keys: the id and the order (cursors), and what the rules read from the row:
+# the category, the documents (domain/documents.py), who may read the evaluation, a decision's parties.
+REGISTRATION_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": (),
+    "attendanceRate": ("attendance_rate",),
+    "beneficiary": (),
+    "cancellation": ("cancelled_by_id", "cancelled_at", "cancellation_reason"),
+    "category": (),
+    "documents": (),
+    "employerDecision": ("employer_decision_by_id", "employer_decision_at", "employer_decision_comment"),
+    "evaluation": (),
+    "motivation": ("motivation",),
+    "overStructureCap": ("over_structure_cap",),
+    "providerDecision": ("provider_decision_by_id", "provider_decision_at", "provider_decision_comment"),
+    "requestedAt": (),
+    "seatOffer": ("offered_seat_at", "offer_expires_at"),
+    "session": (),
+    "status": (),
+    # Null while the person holds a seat offer.
+    "waitlistPosition": ("offered_seat_at", "offer_expires_at"),
+}
+REGISTRATION_KEYS = (
+    "id",
+    "requested_at",
+    "status",
+    "beneficiary_id",
+    "session_id",
+    "training_id",
+    "structure_id",
+)
+
 REGISTRATION_RELATIONS = RelationTable(
     Relation(
         "session",
@@ -318,4 +391,5 @@ REGISTRATION_RELATIONS = RelationTable(
     _decision("employerDecision", models.Registration.employer_decision_by_id),
     _decision("providerDecision", models.Registration.provider_decision_by_id),
     _decision("cancellation", models.Registration.cancelled_by_id),
+    own=OwnRows(models.Registration, REGISTRATION_FIELDS, REGISTRATION_KEYS),
 )

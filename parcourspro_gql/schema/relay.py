@@ -189,6 +189,7 @@ async def connection(
     count_statement: Select[Any] | None = None,
     search: bool = False,
     keyed: Keyed | None = None,
+    narrow: tuple[str, ...] | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
@@ -196,7 +197,7 @@ async def connection(
     (with what `widen` joined), returns the function that builds each node with its relations attached, so
     nested fields read plain objects instead of each awaiting a loader. `search` marks a filter that has no
     maintained count (a search): its `totalCount`, when asked, comes with the page (see paginate's
-    `total_in_page`) instead of running the search again; `keyed` is paginate's.
+    `total_in_page`) instead of running the search again; `keyed` and `narrow` are paginate's.
     """
     try:
         page = await paginate(
@@ -212,6 +213,7 @@ async def connection(
             count_statement=count_statement,
             total_in_page=search and asks_total_count(info),
             keyed=keyed,
+            narrow=narrow,
         )
     except PaginationError as error:
         raise bad_argument(error) from error

@@ -43,14 +43,40 @@ def test_each_relation_names_every_field_of_its_type(relation):
         assert set(read) <= set(columns), read
 
 
+def test_the_listing_s_own_rows_name_every_field_of_registration():
+    own = REGISTRATION_RELATIONS.own
+    assert own is not None
+    graphql_type = build_schema(production=False)._schema.type_map["Registration"]
+    assert isinstance(graphql_type, GraphQLObjectType)
+    assert set(own.fields) == set(graphql_type.fields)
+    columns = set(own.entity.__mapper__.column_attrs.keys())
+    for read in (*own.fields.values(), own.keys):
+        assert set(read) <= columns, read
+
+
 def test_a_narrow_read_takes_the_keys_and_the_asked_columns():
     joins = REGISTRATION_RELATIONS.joins({"session", "startsAt", "seatsLeft", "days"}, narrow=True)
     assert joins.columns == (("id", "training_id", "starts_at", "ends_at", "capacity", "seats_taken"),)
     # An account read for a decision keeps what says whether the caller may see it (V1).
     joins = REGISTRATION_RELATIONS.joins({"cancellation", "by", "lastName"}, narrow=True)
     assert joins.columns == (("id", "structure_id", "affiliation_status", "last_name"),)
+    # The page's own rows: the keys (id, order, what the rules read) and the asked columns.
+    joins = REGISTRATION_RELATIONS.joins({"motivation", "seatOffer"}, narrow=True)
+    assert joins.narrow == (
+        "id",
+        "requested_at",
+        "status",
+        "beneficiary_id",
+        "session_id",
+        "training_id",
+        "structure_id",
+        "motivation",
+        "offered_seat_at",
+        "offer_expires_at",
+    )
     # Not narrow (the fast paths off): whole entities.
-    assert REGISTRATION_RELATIONS.joins({"session", "startsAt"}).columns == (None,)
+    joins = REGISTRATION_RELATIONS.joins({"session", "startsAt"})
+    assert (joins.narrow, joins.columns) == (None, (None,))
 
 
 def test_a_column_a_narrow_read_did_not_take_is_none():
@@ -78,7 +104,8 @@ async def test_a_page_reads_only_the_columns_it_asks(world: World, settings: Set
 
 
 EVERYTHING = """{ employerOverview { registrations(first: 50) { edges { node {
-  id status
+  id status category motivation requestedAt overStructureCap attendanceRate waitlistPosition
+  seatOffer { offeredAt expiresAt }
   beneficiary { id email firstName lastName emailVerified affiliationStatus affiliationRequestedAt disabledAt }
   session { id startsAt endsAt days location capacity seatsLeft status halfDays contact minParticipants
             cancellationReason registrationOpensAt registrationClosesAt secondPhaseOpensAt waitlistCount
@@ -117,6 +144,10 @@ async def test_every_field_of_a_narrow_read_answers_as_a_whole_read(world: World
     assert node["session"]["training"]["provider"]["name"] == "Institut de Formation"
     assert 0 <= node["session"]["seatsLeft"] <= node["session"]["capacity"] == 500
     # One field at a time: each narrow read takes that field's columns alone.
+    for field in REGISTRATION_SCALARS:
+        one = await world.as_(employer, OWN_FIELD.replace("FIELD", field))
+        assert "errors" not in one, one
+        assert [edge["node"][field] for edge in _edges(one)] == [edge["node"][field] for edge in edges]
     for relation, fields in (
         ("beneficiary", ("email", "emailVerified", "affiliationStatus", "disabledAt", "lastName")),
         ("session", ("seatsLeft", "status", "days", "contact", "secondPhaseOpensAt", "location")),
@@ -128,6 +159,15 @@ async def test_every_field_of_a_narrow_read_answers_as_a_whole_read(world: World
             assert answered == [edge["node"][relation][field] for edge in edges]
 
 
+REGISTRATION_SCALARS = (
+    "status",
+    "category",
+    "motivation",
+    "requestedAt",
+    "overStructureCap",
+    "attendanceRate",
+)
+OWN_FIELD = "{ employerOverview { registrations(first: 50) { edges { node { FIELD } } } } }"
 ONE_FIELD = "{ employerOverview { registrations(first: 50) { edges { node { RELATION { FIELD } } } } } }"
 
 

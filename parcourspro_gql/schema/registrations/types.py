@@ -317,7 +317,8 @@ class Registration(Node):
     async def connection(
         info: Info, listing: rules.Listing, first: int | None, after: str | None
     ) -> Connection[Registration]:
-        # With the fast paths on, the joined rows are read narrow: the columns the asked fields read.
+        # With the fast paths on, the page's rows and those joined to them are read narrow: the columns that
+        # the asked fields read.
         joins = REGISTRATION_RELATIONS.joins(_asked_names(info), narrow=ROW_SHORTCUT.get())
         return await connection(
             info,
@@ -330,6 +331,7 @@ class Registration(Node):
             widen=joins.widen,
             params=listing.params,
             shape=(listing.shape, joins.shape),
+            narrow=joins.narrow,
             count_statement=listing.count_statement(),
         )
 
