@@ -15,7 +15,7 @@ from world import World
 
 from parcourspro_gql.clock import clock
 from parcourspro_gql.config import Settings
-from parcourspro_gql.loaders.relations import REGISTRATION_RELATIONS, NarrowRow
+from parcourspro_gql.loaders.relations import REGISTRATION_KEYS, REGISTRATION_RELATIONS, NarrowRow
 from parcourspro_gql.models import Registration, RegistrationStatus
 from parcourspro_gql.schema.schema import build_schema
 
@@ -62,18 +62,8 @@ def test_a_narrow_read_takes_the_keys_and_the_asked_columns():
     assert joins.columns == (("id", "structure_id", "affiliation_status", "last_name"),)
     # The page's own rows: the keys (id, order, what the rules read) and the asked columns.
     joins = REGISTRATION_RELATIONS.joins({"motivation", "seatOffer"}, narrow=True)
-    assert joins.narrow == (
-        "id",
-        "requested_at",
-        "status",
-        "beneficiary_id",
-        "session_id",
-        "training_id",
-        "structure_id",
-        "motivation",
-        "offered_seat_at",
-        "offer_expires_at",
-    )
+    assert joins.narrow == (*REGISTRATION_KEYS, "motivation", "offered_seat_at", "offer_expires_at")
+    assert REGISTRATION_KEYS[:3] == ("id", "requested_at", "status")
     # Not narrow (the fast paths off): whole entities.
     joins = REGISTRATION_RELATIONS.joins({"session", "startsAt"})
     assert (joins.narrow, joins.columns) == (None, (None,))
