@@ -1,12 +1,14 @@
 """What reading the employer overview's page costs, statement alone (no GraphQL), four ways: as the API reads it
-today (ORM entities of every column), as Core rows of the same columns, as Core rows of only the columns the
-overview's selection prints (typed: datetimes and enums converted), and the raw-SQL baseline's text statement
-(bench/server.py). ms per execution on one session, min and median of 10 batches of 30, each way twice in turn.
+with the fast paths off (ORM entities of every column), as Core rows of the same columns, as Core rows of only
+the columns the overview's selection prints (typed: datetimes and enums converted; close to the narrow read of
+the fast paths, loaders/relations.py), and the raw-SQL baseline's text statement (bench/server.py). ms per
+execution on one session, min and median of 10 batches of 30, each way twice in turn.
 
     .venv/bin/python bench/page_read.py
     PARCOURSPRO_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/EMPTY .venv/bin/python bench/page_read.py
 
-It measures the next step of issue 15: how much of the API's cost over the baseline is its page read.
+It measured what became the narrow reads of issue 15: how much of the API's cost over the baseline was its page
+read.
 """
 
 from __future__ import annotations

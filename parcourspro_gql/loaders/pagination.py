@@ -248,13 +248,15 @@ async def paginate(
         found = (await session.execute(paged, arguments)).all() if limit else []
     has_next = len(found) > limit
     found = found[:limit]
-    width = 1 if narrow is None else len(narrow)
-    rows = (
-        [row[0] for row in found]
-        if narrow is None
-        else [NarrowRow(zip(narrow, row[:width], strict=True)) for row in found]
-    )
-    row_keys = [tuple([getattr(row, column.key) for column in order_by]) for row in rows]
+    if narrow is None:
+        width = 1
+        rows = [row[0] for row in found]
+        row_keys = [tuple([getattr(row, column.key) for column in order_by]) for row in rows]
+    else:  # the order columns are among the narrow ones: read by position
+        width = len(narrow)
+        rows = [NarrowRow(zip(narrow, row[:width], strict=True)) for row in found]
+        at = [narrow.index(column.key) for column in order_by]
+        row_keys = [tuple([row[i] for i in at]) for row in found]
 
     complete = after is None and limit > 0 and not has_next
     # With `total`, each row's last column is the filter's total.
