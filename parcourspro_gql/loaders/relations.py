@@ -207,10 +207,9 @@ class RelationTable:
         found = self._cache.get((names, narrow))
         if found is not None:
             return found
-        key = names
         wanted: set[str] = set()
         for relation in self.relations:
-            if relation.asked_by & key and (relation.with_field is None or relation.with_field in key):
+            if relation.asked_by & names and (relation.with_field is None or relation.with_field in names):
                 wanted.add(relation.name)
         for relation in reversed(self.relations):  # needs point backwards: one pass from the end suffices
             if relation.name in wanted:
@@ -218,8 +217,8 @@ class RelationTable:
         chosen = tuple(relation for relation in self.relations if relation.name in wanted)
         joins = Joins(
             chosen,
-            tuple(relation.columns(key) if narrow else None for relation in chosen),
-            (self.own.entity, self.own.columns(key)) if narrow and self.own is not None else None,
+            tuple(relation.columns(names) if narrow else None for relation in chosen),
+            (self.own.entity, self.own.columns(names)) if narrow and self.own is not None else None,
         )
         if len(self._cache) < 256:  # the selections of a listing are few; never grow without bound
             self._cache[(names, narrow)] = joins

@@ -171,7 +171,8 @@ class SeatOffer:
 
 @strawberry.type
 class Registration(Node):
-    # The row itself: its ids and states are read from it by the nested fields and the documents.
+    # The row itself: its ids and states are read from it by the nested fields and the documents. In a page
+    # read with the fast paths, a NarrowRow (loaders/relations.py) holding every column the rules read.
     row: strawberry.Private[models.Registration]
     motivation: str
     status: RegistrationStatus
