@@ -116,15 +116,13 @@ class Joins:
     columns of its narrow read (None: read as an entity)."""
 
     relations: tuple[Relation, ...]
-    columns: tuple[tuple[str, ...] | None, ...] = ()
+    columns: tuple[tuple[str, ...] | None, ...]
     # The listing's own rows read narrow (paginate's `narrow`): their entity and columns; None: as entities.
-    own: tuple[Any, tuple[str, ...]] | None = None
+    own: tuple[Any, tuple[str, ...]] | None
     # Where each relation's values start in a row of `Page.joined`, and where they end.
     _spans: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.columns:
-            object.__setattr__(self, "columns", (None,) * len(self.relations))
         spans: list[tuple[int, int]] = []
         start = 0
         for columns in self.columns:
@@ -189,12 +187,13 @@ class RelationTable:
     def __init__(self, *relations: Relation, own: OwnRows | None = None) -> None:
         self.relations = relations
         self.own = own
-        if own is not None and own.keys[:1] != ("id",):
-            raise ValueError("a narrow read's keys start with the id")
+        narrow = [("own rows", own.keys)] if own is not None else []
+        narrow += [(relation.name, relation.keys) for relation in relations if relation.fields is not None]
+        for name, keys in narrow:
+            if keys[:1] != ("id",):
+                raise ValueError(f"{name}: a narrow read's keys start with the id")
         self._by_name = {relation.name: relation for relation in relations}
         for position, relation in enumerate(relations):
-            if relation.fields is not None and relation.keys[:1] != ("id",):
-                raise ValueError(f"{relation.name}: a narrow read's keys start with the id")
             for needed in relation.needs:
                 if needed not in self._by_name or relations.index(self._by_name[needed]) > position:
                     raise ValueError(f"{relation.name} needs {needed}, which must come before it")
