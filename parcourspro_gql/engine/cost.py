@@ -374,23 +374,35 @@ def operation_cost(
 
 
 def _cost_of(context: Any) -> int:
-    """From the document's cache entry for the first variable sets it meets; computed each time beyond."""
-    variables = context.variables if isinstance(context.variables, dict) else {}
-    schema = context.schema._schema
+    return document_cost(
+        context.schema._schema,
+        context.query,
+        context.graphql_document,
+        context.operation_name,
+        context.variables,
+    )
+
+
+def document_cost(
+    schema: GraphQLSchema, query: str, document: DocumentNode, operation_name: str | None, variables: Any
+) -> int:
+    """The cost of the operation of `query` (parsed as `document`) with `variables`: from the document's cache
+    entry for the first variable sets it meets; computed each time beyond."""
+    variables = variables if isinstance(variables, dict) else {}
 
     def compute(document: DocumentNode) -> int:
-        return operation_cost(schema, document, context.operation_name, variables)
+        return operation_cost(schema, document, operation_name, variables)
 
     try:
         digest = hashlib.blake2b(orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), digest_size=16)
     except TypeError:  # a value that is not JSON (an upload): computed each time
-        return compute(context.graphql_document)
-    key = (schema, context.operation_name, digest.digest())
-    costs: dict[tuple[Any, ...], int] = documents.derived(context.query, "costs", lambda _: {})
+        return compute(document)
+    key = (schema, operation_name, digest.digest())
+    costs: dict[tuple[Any, ...], int] = documents.derived(query, "costs", lambda _: {})
     if key not in costs:
         if len(costs) >= MAX_COSTS_PER_DOCUMENT:
-            return compute(context.graphql_document)
-        costs[key] = compute(context.graphql_document)
+            return compute(document)
+        costs[key] = compute(document)
     return costs[key]
 
 

@@ -280,7 +280,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if plan is not None:
             try:
                 return _answer(plan.step, value)
-            except _Unplanned:
+            except Unplanned:
                 pass  # the normal way, below, gives the answer or the error
             except GraphQLError:
                 pass  # a value its type refuses: the normal way raises it at its field
@@ -291,7 +291,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if (
                 object_type is not None
                 and not isinstance(value, Exception)
-                and _is_type_of(object_type, value)
+                and is_type_of(object_type, value)
             ):
                 completed = self.collect_and_execute_subfields(
                     object_type, field_details_list, path, value, position_context
@@ -336,7 +336,7 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         try:
             plan = build(nodes)
-        except _NoPlan:
+        except NoPlan:
             plan = None
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
@@ -360,14 +360,14 @@ class FastPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._cached(
                 object_type,
                 field_details_list,
-                lambda nodes: _plan_object(object_type, nodes, self.fragment_definitions),
+                lambda nodes: plan_object(object_type, nodes, self.fragment_definitions),
             )
         try:
             resolved = await self.with_abort_signal(result)
             if plan is not None and resolved is not None and not isinstance(resolved, Exception):
                 try:
-                    return _object(plan, resolved)
-                except _Unplanned:
+                    return answer_object(plan, resolved)
+                except Unplanned:
                     pass  # the normal way, below, gives the answer or the error
                 except GraphQLError:
                     pass  # a value its type refuses: the normal way raises it at its field
@@ -388,11 +388,11 @@ _PLANS: dict[tuple[int, ...], _CachedPlan] = {}
 _MAX_PLANS = 2_048
 
 
-class _NoPlan(Exception):
+class NoPlan(Exception):
     """Some field of the subtree needs the normal way."""
 
 
-class _Unplanned(Exception):
+class Unplanned(Exception):
     """The values met do not fit the plan: the normal way must answer."""
 
 
@@ -400,7 +400,7 @@ def _plan_field(field_def: GraphQLField, nodes: list[FieldNode], fragments: dict
     """The plan of an attached object or list field, with the plan of its objects."""
     mark: Attached | None = getattr(field_def, ATTACHED, None)
     if mark is None:
-        raise _NoPlan
+        raise NoPlan
     return FieldPlan(
         _attached_step(
             nodes[0].alias.value if nodes[0].alias else nodes[0].name.value, field_def, mark, nodes, fragments
@@ -412,11 +412,11 @@ def _attached_step(
     key: str, field_def: GraphQLField, mark: Attached, nodes: list[FieldNode], fragments: dict[str, Any]
 ) -> Step:
     if any(node.arguments for node in nodes):
-        raise _NoPlan
+        raise NoPlan
     returned = get_nullable_type(field_def.type)
     non_null = isinstance(field_def.type, GraphQLNonNull)
     if isinstance(returned, GraphQLObjectType):
-        plan = _plan_object(returned, nodes, fragments)
+        plan = plan_object(returned, nodes, fragments)
         return Step(
             key,
             OBJECT_STEP,
@@ -428,8 +428,8 @@ def _attached_step(
     if isinstance(returned, GraphQLList) and not mark.resolves_when_missing:
         item_type = get_nullable_type(returned.of_type)
         if not isinstance(item_type, GraphQLObjectType):
-            raise _NoPlan
-        plan = _plan_object(item_type, nodes, fragments)
+            raise NoPlan
+        plan = plan_object(item_type, nodes, fragments)
         return Step(
             key,
             LIST_STEP,
@@ -438,44 +438,48 @@ def _attached_step(
             plan=plan,
             items_non_null=isinstance(returned.of_type, GraphQLNonNull),
         )
-    raise _NoPlan
+    raise NoPlan
 
 
-def _plan_object(
+def plan_object(
     object_type: GraphQLObjectType, nodes: list[FieldNode], fragments: dict[str, Any]
 ) -> ObjectPlan:
     """The steps of the fields asked of an object of `object_type`, in graphql-core's order (the fields'
-    directives were refused by `_collect`)."""
+    directives were refused by `collect`)."""
     grouped: dict[str, list[FieldNode]] = {}
     for node in nodes:
-        _collect(object_type, node.selection_set, fragments, grouped, set())
-    steps: list[Step] = []
-    for key, field_nodes in grouped.items():
-        name = field_nodes[0].name.value
-        if any(node.arguments for node in field_nodes):
-            raise _NoPlan
-        if name == "__typename":
-            steps.append(Step(key, TYPENAME_STEP, object_type.name, True))
-            continue
-        field_def = object_type.fields.get(name)
-        if field_def is None:
-            raise _NoPlan
-        non_null = isinstance(field_def.type, GraphQLNonNull)
-        leaf: Leaf | None = getattr(field_def, LEAF, None) or getattr(field_def, COMPUTED, None)
-        if leaf is not None:
-            kind = COMPUTED_STEP if leaf.computed else LEAF_STEP
-            steps.append(
-                Step(key, kind, leaf.read, non_null, serialize=leaf.serialize, passthrough=leaf.passthrough)
-            )
-            continue
-        mark: Attached | None = getattr(field_def, ATTACHED, None)
-        if mark is None:
-            raise _NoPlan
-        steps.append(_attached_step(key, field_def, mark, field_nodes, fragments))
-    return ObjectPlan(object_type, tuple(steps))
+        collect(object_type, node.selection_set, fragments, grouped, set())
+    return ObjectPlan(
+        object_type,
+        tuple(plan_step(object_type, key, field_nodes, fragments) for key, field_nodes in grouped.items()),
+    )
 
 
-def _collect(
+def plan_step(
+    object_type: GraphQLObjectType, key: str, field_nodes: list[FieldNode], fragments: dict[str, Any]
+) -> Step:
+    """The step of one response key of an object of `object_type`: a leaf, __typename, or an attached object
+    or list with its plan; NoPlan for anything else (a resolver, arguments)."""
+    name = field_nodes[0].name.value
+    if any(node.arguments for node in field_nodes):
+        raise NoPlan
+    if name == "__typename":
+        return Step(key, TYPENAME_STEP, object_type.name, True)
+    field_def = object_type.fields.get(name)
+    if field_def is None:
+        raise NoPlan
+    non_null = isinstance(field_def.type, GraphQLNonNull)
+    leaf: Leaf | None = getattr(field_def, LEAF, None) or getattr(field_def, COMPUTED, None)
+    if leaf is not None:
+        kind = COMPUTED_STEP if leaf.computed else LEAF_STEP
+        return Step(key, kind, leaf.read, non_null, serialize=leaf.serialize, passthrough=leaf.passthrough)
+    mark: Attached | None = getattr(field_def, ATTACHED, None)
+    if mark is None:
+        raise NoPlan
+    return _attached_step(key, field_def, mark, field_nodes, fragments)
+
+
+def collect(
     object_type: GraphQLObjectType,
     selection_set: SelectionSetNode | None,
     fragments: dict[str, Any],
@@ -485,18 +489,18 @@ def _collect(
     """graphql-core's field collection for selections without directives and fragments on the object's own
     type (or on no type); anything else is left to graphql-core."""
     if selection_set is None:
-        raise _NoPlan
+        raise NoPlan
     for selection in selection_set.selections:
         if selection.directives:
-            raise _NoPlan
+            raise NoPlan
         if isinstance(selection, FieldNode):
             key = selection.alias.value if selection.alias else selection.name.value
             grouped.setdefault(key, []).append(selection)
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
             if condition is not None and condition.name.value != object_type.name:
-                raise _NoPlan
-            _collect(object_type, selection.selection_set, fragments, grouped, spread)
+                raise NoPlan
+            collect(object_type, selection.selection_set, fragments, grouped, spread)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             if name in spread:
@@ -508,35 +512,35 @@ def _collect(
                 or getattr(selection, "arguments", None)
                 or fragment.type_condition.name.value != object_type.name
             ):
-                raise _NoPlan
-            _collect(object_type, fragment.selection_set, fragments, grouped, spread)
+                raise NoPlan
+            collect(object_type, fragment.selection_set, fragments, grouped, spread)
         else:
-            raise _NoPlan
+            raise NoPlan
 
 
 def _answer(step: Step, value: Any) -> Any:
-    """The completed value of an attached object (or list of objects) under its step's plan; _Unplanned
+    """The completed value of an attached object (or list of objects) under its step's plan; Unplanned
     when the normal way must answer."""
     plan = step.plan
     assert plan is not None
     if step.kind == OBJECT_STEP:
-        return _object(plan, value)
+        return answer_object(plan, value)
     if not isinstance(value, list | tuple):
-        raise _Unplanned
+        raise Unplanned
     answers: list[dict[str, Any] | None] = []
     for item in value:
         if item is None:
             if step.items_non_null:
-                raise _Unplanned
+                raise Unplanned
             answers.append(None)
         else:
-            answers.append(_object(plan, item))
+            answers.append(answer_object(plan, item))
     return answers
 
 
-def _object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
-    if not _is_type_of(plan.object_type, source):
-        raise _Unplanned
+def answer_object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
+    if not is_type_of(plan.object_type, source):
+        raise Unplanned
     answer: dict[str, Any] = {}
     for step in plan.steps:
         kind = step.kind
@@ -544,7 +548,7 @@ def _object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
             value = getattr(source, step.read) if kind == LEAF_STEP else step.read(source)
             if value is None:
                 if step.non_null:
-                    raise _Unplanned
+                    raise Unplanned
                 answer[step.key] = None
                 continue
             if value.__class__ is step.passthrough:
@@ -552,7 +556,7 @@ def _object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
                 continue
             serialized = step.serialize(value)  # type: ignore[misc]
             if serialized is None or serialized is Undefined:
-                raise _Unplanned
+                raise Unplanned
             answer[step.key] = serialized
         elif kind == TYPENAME_STEP:
             answer[step.key] = step.read
@@ -561,7 +565,7 @@ def _object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
             if value is None:
                 # Null, unless the type forbids it or the field's resolver must load what was not attached.
                 if step.non_null or step.resolves_when_missing:
-                    raise _Unplanned
+                    raise Unplanned
                 answer[step.key] = None
             else:
                 answer[step.key] = _answer(step, value)
@@ -629,8 +633,17 @@ _PASSTHROUGH: dict[GraphQLScalarType, type] = {GraphQLString: str, GraphQLID: st
 
 def _leaf_of(read: Any, leaf_type: GraphQLScalarType | GraphQLEnumType, computed: bool) -> Leaf:
     """How a leaf of `leaf_type` is answered: its type's serialiser, or one giving the same answers faster."""
+    serialize, passthrough = serializer_of(leaf_type)
+    return Leaf(read, serialize, computed, passthrough)
+
+
+def serializer_of(
+    leaf_type: GraphQLScalarType | GraphQLEnumType,
+) -> tuple[Callable[[Any], Any], type | None]:
+    """A leaf type's serialiser (or one giving the same answers faster), and the class whose instances it
+    hands back unchanged (None when there is none)."""
     passthrough = _PASSTHROUGH.get(leaf_type) if isinstance(leaf_type, GraphQLScalarType) else None
-    return Leaf(read, _enum_serializer(leaf_type) or leaf_type.serialize, computed, passthrough)
+    return _enum_serializer(leaf_type) or leaf_type.serialize, passthrough
 
 
 def _enum_serializer(leaf_type: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any] | None:
@@ -658,7 +671,7 @@ def _enum_serializer(leaf_type: GraphQLScalarType | GraphQLEnumType) -> Callable
     return serialize_member
 
 
-def _is_type_of(object_type: GraphQLObjectType, value: Any) -> bool:
+def is_type_of(object_type: GraphQLObjectType, value: Any) -> bool:
     """complete_object_value's check. strawberry's `is_type_of` reads only the value (never the resolve info,
     which the fast path does not build); anything but True sends the value the normal way, which raises the
     usual error."""

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, validate
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, specified_rules, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -14,12 +14,20 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from parcourspro_gql.db import database_unavailable
 from parcourspro_gql.edge import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
-from parcourspro_gql.engine.cost import MAX_ALIASES, MAX_DEPTH, cost_report, limit_cost, shape_errors
+from parcourspro_gql.engine.cost import (
+    BUDGET,
+    MAX_ALIASES,
+    MAX_DEPTH,
+    cost_report,
+    document_cost,
+    limit_cost,
+    shape_errors,
+)
 from parcourspro_gql.engine.parsing import MAX_TOKENS, documents, parse_document
 
 log = logging.getLogger("parcourspro_gql.graphql")
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "RequestGuards", "is_expected"]
+__all__ = ["MAX_ALIASES", "MAX_DEPTH", "RequestGuards", "cost_report", "is_expected", "passed_guards"]
 
 INTERNAL_ERROR_MESSAGE = "Erreur interne"
 
@@ -128,12 +136,41 @@ class RequestGuards(SchemaExtension):
             if context.result is not None:
                 context.pre_execution_errors = []
                 return
-        schema, rules = context.schema._schema, context.validation_rules
-        context.pre_execution_errors = documents.derived(
-            query,
-            ("valid", schema, rules, self.production),
-            lambda document: _validate(schema, document, rules, self.production),
+        context.pre_execution_errors = _validation_errors(
+            context.schema._schema, query, context.validation_rules, self.production
         )
 
     def get_results(self) -> dict[str, Any]:
         return cost_report(self.cost)
+
+
+def _validation_errors(
+    schema: GraphQLSchema, query: str, rules: tuple[type, ...], production: bool
+) -> list[GraphQLError]:
+    """The document's validation errors (none: an empty list), computed once per cached document."""
+    return documents.derived(
+        query,
+        ("valid", schema, rules, production),
+        lambda document: _validate(schema, document, rules, production),
+    )
+
+
+def passed_guards(
+    schema: GraphQLSchema, query: str, operation_name: str | None, variables: Any, production: bool
+) -> tuple[DocumentNode, int] | None:
+    """The parsed document and its cost when a request would pass every guard of RequestGuards (the same
+    steps, from the same caches: parse, shape, cost, validation with the same rules); None when one of them
+    would refuse it, or the document does not parse (RequestGuards then gives the answer)."""
+    try:
+        document = parse_document(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None
+    if documents.derived(query, "shape", shape_errors):
+        return None
+    cost = document_cost(schema, query, document, operation_name, variables)
+    if cost > BUDGET:
+        return None
+    rules = (*specified_rules, *(PRODUCTION_RULES if production else ()))
+    if _validation_errors(schema, query, rules, production):
+        return None
+    return document, cost

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -10,12 +11,14 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.utils.str_converters import to_camel_case
 
 from parcourspro_gql.db import database_unavailable
 from parcourspro_gql.engine.execution import FastFields, FastPathExecutionContext, mark_fast_fields
 from parcourspro_gql.engine.extensions import RequestGuards, is_expected
+from parcourspro_gql.engine.operations import answer_planned
 from parcourspro_gql.schema.accounts.affiliation import AffiliationMutations
 from parcourspro_gql.schema.accounts.mutations import AccountMutations
 from parcourspro_gql.schema.accounts.queries import AccountQueries
@@ -77,6 +80,49 @@ class CachedNameConverter(NameConverter):
 class ParcoursProSchema(strawberry.Schema):
     # The fields the engine answers without their resolver (none with the fast paths off).
     fast_fields = FastFields()
+    production = False
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """strawberry's execution; with the fast paths, a query that passes the guards and has an operation
+        plan is answered by it (engine/operations.py), and anything else, or anything that does not fit the
+        plan, takes strawberry's way."""
+        if (
+            self.fast_fields.count
+            and isinstance(query, str)
+            and query
+            and isinstance(variable_values, dict | None)
+            and isinstance(operation_name, str | None)
+            and (allowed_operation_types is None or OperationType.QUERY in allowed_operation_types)
+        ):
+            answered = await answer_planned(
+                self._schema,
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                self.production,
+            )
+            if answered is not None:
+                return answered
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -109,6 +155,7 @@ def build_schema(production: bool, fast_paths: bool = True) -> ParcoursProSchema
         ),
         execution_context_class=FastPathExecutionContext if fast_paths else None,
     )
+    built.production = production
     if fast_paths:
         built.fast_fields = mark_fast_fields(built)
         if not built.fast_fields.count:

@@ -11,9 +11,13 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import GraphQLResolveInfo
 from graphql.execution import executor as graphql_executor
 from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.definition import GraphQLResolveInfoHelpers
+from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as create_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
@@ -24,6 +28,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
+from strawberry.types.graphql import OperationType
 from strawberry.types.info import Info
 from strawberry.utils.str_converters import to_camel_case
 
@@ -112,6 +117,33 @@ FUNCTIONS: list[tuple[str, Any, list[str]]] = [
     ),
     ("AsyncBaseHTTPView.run", AsyncBaseHTTPView.run, ["self", "request", "context", "root_value"]),
     ("AsyncBaseHTTPView.get_context", AsyncBaseHTTPView.get_context, ["self", "request", "response"]),
+    # The operation plans (engine/operations.py): ParcoursProSchema.execute overrides strawberry's, and a plan
+    # coerces variables and arguments as graphql-core's executor does.
+    (
+        "strawberry.Schema.execute",
+        strawberry.Schema.execute,
+        [
+            "self",
+            "query",
+            "variable_values",
+            "context_value",
+            "root_value",
+            "operation_name",
+            "allowed_operation_types",
+            "operation_extensions",
+        ],
+    ),
+    ("strawberry.execution.optimized_is_awaitable", optimized_is_awaitable, ["value"]),
+    (
+        "graphql.execution.values.get_variable_values",
+        get_variable_values,
+        ["schema", "var_def_nodes", "inputs", "max_errors", "hide_suggestions"],
+    ),
+    (
+        "graphql.execution.values.get_argument_values",
+        get_argument_values,
+        ["type_def", "node", "variable_values", "fragment_variable_values", "hide_suggestions"],
+    ),
 ]
 
 
@@ -210,3 +242,26 @@ def test_an_object_types_is_type_of_reads_only_the_value():
     assert registration.is_type_of(object(), None) is False
     # Its second parameter is unused (strawberry names it `_info`).
     assert list(inspect.signature(registration.is_type_of).parameters) == ["obj", "_info"]
+
+
+def test_the_resolve_info_that_an_operation_plan_builds():
+    """engine/operations.py builds graphql-core's resolve info by its fields' names, its helpers by position,
+    and compares strawberry's own enum of operation types (not graphql-core's)."""
+    assert GraphQLResolveInfo._fields == (
+        "field_name",
+        "field_nodes",
+        "return_type",
+        "parent_type",
+        "path",
+        "schema",
+        "fragments",
+        "root_value",
+        "operation",
+        "variable_values",
+        "context",
+        "is_awaitable",
+        "abort_signal",
+        "async_helpers",
+    )
+    assert GraphQLResolveInfoHelpers._fields == ("gather", "track")
+    assert OperationType.QUERY.value == "query"
