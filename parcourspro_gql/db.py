@@ -15,7 +15,13 @@ from sqlalchemy import CursorResult, DateTime, MetaData, Result, event, exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -284,6 +290,7 @@ class Database:
             if engine.dialect.name == "sqlite"
             else engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._reader = reader
         self._read = async_sessionmaker(reader, expire_on_commit=False, autoflush=False, info=info)
         self._write = async_sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}),
@@ -312,6 +319,13 @@ class Database:
         """A session for reads; its transaction is rolled back at the end."""
         async with self._read() as session:
             yield session
+
+    @asynccontextmanager
+    async def read_rows(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read whose result is rows of columns, not entities: the reads of read(),
+        without an ORM session around them (a page read narrow, say); rolled back at the end."""
+        async with self._reader.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -27,7 +27,15 @@ from parcourspro_gql.engine.parsing import MAX_TOKENS, documents, parse_document
 
 log = logging.getLogger("parcourspro_gql.graphql")
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "RequestGuards", "cost_report", "is_expected", "passed_guards"]
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "RequestGuards",
+    "cost_report",
+    "is_expected",
+    "masked",
+    "passed_guards",
+]
 
 INTERNAL_ERROR_MESSAGE = "Erreur interne"
 
@@ -67,7 +75,7 @@ def _without_suggestion(error: GraphQLError) -> GraphQLError:
     )
 
 
-def _masked(error: GraphQLError, request_id: str | None, production: bool) -> GraphQLError:
+def masked(error: GraphQLError, request_id: str | None, production: bool) -> GraphQLError:
     """What the client sees of an error: expected ones as they are (without suggestions in production, X5);
     a database that cannot serve as SERVICE_UNAVAILABLE (the view answers 503 and keeps the original for its
     log line); anything else as "Erreur interne" with the request id."""
@@ -110,7 +118,7 @@ class RequestGuards(SchemaExtension):
         if result is None or not result.errors:
             return
         request_id = getattr(context.context, "request_id", None)
-        result.errors = [_masked(error, request_id, self.production) for error in result.errors]
+        result.errors = [masked(error, request_id, self.production) for error in result.errors]
 
     def _prepare(self, context: Any) -> None:
         """Parses the document (cached), measures its depth and aliases, then its cost with the request's

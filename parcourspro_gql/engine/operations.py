@@ -22,6 +22,12 @@ value of another type, a variable or an argument that does not coerce), the plan
 whole operation runs again the normal way, which gives the usual answer or the usual errors. Any other
 exception is a bug of the plan: the operation still runs the normal way, and engine/fallbacks.py logs it once
 and raises it under the tests.
+
+But a resolver that meets a database unable to serve (db.database_unavailable: down, frozen past its time
+limit, a dropped connection) does not run the query again, which would wait out the time limits twice and
+hide the dropped connection from the view's one retry: its error is located at its field and nulls what the
+normal way would null (the nearest nullable field on its path), as graphql-core does; the schema then treats
+those errors as for the normal way (logging, masking), and the view answers its 503.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from graphql import (
     Undefined,
     get_nullable_type,
     get_operation_ast,
+    located_error,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.pyutils import Path, gather_with_cancel
@@ -55,6 +62,7 @@ from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.execution import optimized_is_awaitable
 from strawberry.types import ExecutionResult
 
+from parcourspro_gql.db import database_unavailable
 from parcourspro_gql.engine.execution import (
     ATTACHED,
     Attached,
@@ -69,7 +77,7 @@ from parcourspro_gql.engine.execution import (
     plan_step,
     serializer_of,
 )
-from parcourspro_gql.engine.extensions import cost_report, passed_guards
+from parcourspro_gql.engine.extensions import cost_report, masked, passed_guards
 from parcourspro_gql.engine.fallbacks import unexpected
 from parcourspro_gql.engine.parsing import documents
 
@@ -122,6 +130,10 @@ class _Again(Exception):
     """The normal way must run the operation (its answer or its errors)."""
 
 
+class _Nulled(Exception):
+    """A non-null field's error (recorded in the run's errors): its parent is null, or the parent's parent."""
+
+
 async def answer_planned(
     schema: GraphQLSchema,
     query: str,
@@ -130,9 +142,11 @@ async def answer_planned(
     root: Any,
     operation_name: str | None,
     production: bool,
+    report: Callable[[list[GraphQLError]], None],
 ) -> ExecutionResult | None:
-    """The result of a query answered by its plan, as strawberry's execution would give it (`data`, and the
-    cost in `extensions`); None when the normal way must run it (a guard refuses it, no plan, a misfit)."""
+    """The result of a query answered by its plan, as strawberry's execution would give it (`data`, the cost
+    in `extensions`, and a database's errors reported by `report` then masked as RequestGuards masks them);
+    None when the normal way must run it (a guard refuses it, no plan, a misfit)."""
     guarded = passed_guards(schema, query, operation_name, variables, production)
     if guarded is None:
         return None
@@ -140,10 +154,15 @@ async def answer_planned(
     plan = operation_plan(schema, query, document, operation_name)
     if plan is None:
         return None
-    data = await run_plan(schema, plan, variables, context, root)
-    if data is None:
+    answered = await run_plan(schema, plan, variables, context, root)
+    if answered is None:
         return None
-    return ExecutionResult(data=data, errors=None, extensions=cost_report(cost))
+    data, errors = answered
+    if errors:
+        report(errors)
+        request_id = getattr(context, "request_id", None)
+        errors = [masked(error, request_id, production) for error in errors]
+    return ExecutionResult(data=data, errors=errors or None, extensions=cost_report(cost))
 
 
 def operation_plan(
@@ -273,16 +292,20 @@ def _no_variables(schema: GraphQLSchema) -> VariableValues:
 
 async def run_plan(
     schema: GraphQLSchema, plan: OperationPlan, variables: dict[str, Any] | None, context: Any, root: Any
-) -> dict[str, Any] | None:
-    """The operation's `data` by its plan; None when the normal way must answer."""
+) -> tuple[dict[str, Any] | None, list[GraphQLError]] | None:
+    """The operation's `data` and errors (only a database's) by its plan; None when the normal way must
+    answer."""
     try:
         coerced = get_variable_values(schema, plan.operation.variable_definitions or (), variables or {})
         if not isinstance(coerced, VariableValues):
             return None  # the normal way answers the variables' errors
         run = _Run(schema, plan, coerced, context, root)
-        answer = await run.spine(plan.root, root, None)
+        try:
+            answer: dict[str, Any] | None = await run.spine(plan.root, root, None)
+        except _Nulled:
+            answer = None
         await run.settle()
-        return answer
+        return answer, run.errors
     except (_Again, Unplanned):
         return None
     except GraphQLError:
@@ -295,7 +318,17 @@ async def run_plan(
 class _Run:
     """One execution of an OperationPlan: what each resolve info holds."""
 
-    __slots__ = ("context", "fragments", "helpers", "operation", "root", "schema", "tracked", "variables")
+    __slots__ = (
+        "context",
+        "errors",
+        "fragments",
+        "helpers",
+        "operation",
+        "root",
+        "schema",
+        "tracked",
+        "variables",
+    )
 
     def __init__(
         self, schema: GraphQLSchema, plan: OperationPlan, variables: VariableValues, context: Any, root: Any
@@ -307,6 +340,7 @@ class _Run:
         self.context = context
         self.root = root
         self.tracked: list[Any] = []
+        self.errors: list[GraphQLError] = []
         self.helpers = GraphQLResolveInfoHelpers(gather=self.gather, track=self.tracked.extend)
 
     @staticmethod
@@ -367,8 +401,14 @@ class _Run:
             if optimized_is_awaitable(value):
                 value = await value
         except Exception as error:
-            raise _Again from error  # the resolver's error: the normal way raises it at its field
-        return await self.complete(step, value, path)
+            if not database_unavailable(error):
+                raise _Again from error  # the resolver's error: the normal way raises it at its field
+            self.errors.append(located_error(error, step.nodes, path.as_list()))
+            return _null(step)
+        try:
+            return await self.complete(step, value, path)
+        except _Nulled:
+            return _null(step)
 
     async def complete(self, step: ResolverStep, value: Any, path: Path) -> Any:
         if value is None:
@@ -400,6 +440,14 @@ class _Run:
             else:
                 items.append(_leaf(step, item))
         return items
+
+
+def _null(step: ResolverStep) -> None:
+    """The null of a field whose error was recorded; for a non-null field, its parent's (graphql-core's
+    propagation to the nearest nullable field)."""
+    if step.non_null:
+        raise _Nulled
+    return None
 
 
 def _leaf(step: ResolverStep, value: Any) -> Any:

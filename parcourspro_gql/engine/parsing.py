@@ -52,6 +52,10 @@ class DocumentCache:
         self._last_long: tuple[str, DocumentNode] | None = None
         # Parsing and validation may run in threads (schemathesis' sync client, the CLI): one lock.
         self._lock = threading.Lock()
+        # The entry last found, by the very string object it was found for: the steps of one request (the
+        # read-only check, the guards, the cost, validation, the operation plan) hand the same `query` string
+        # to the cache in turn, which then digests it and takes the lock once. One tuple, replaced whole.
+        self._last: tuple[str, _Entry] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -67,6 +71,16 @@ class DocumentCache:
                 self._entries.move_to_end(key)
             return entry
 
+    def _entry(self, text: str) -> _Entry | None:
+        """The cached entry of `text` (a short one), the last one found when `text` is its very string."""
+        last = self._last
+        if last is not None and last[0] is text:
+            return last[1]
+        entry = self._get(self.key(text))
+        if entry is not None:
+            self._last = (text, entry)
+        return entry
+
     def _put(self, key: bytes, entry: _Entry) -> None:
         with self._lock:
             if key in self._entries:
@@ -76,6 +90,8 @@ class DocumentCache:
             while self.weight > self.budget and self._entries:
                 _, dropped = self._entries.popitem(last=False)
                 self.weight -= dropped.weight
+                if self._last is not None and self._last[1] is dropped:
+                    self._last = None
 
     def parse(self, text: str, max_tokens: int = MAX_TOKENS) -> DocumentNode:
         """The parse of `text` (GraphQLSyntaxError when it does not parse; failures are not cached)."""
@@ -86,19 +102,18 @@ class DocumentCache:
             document = _parse(text, max_tokens)[0]
             self._last_long = (text, document)
             return document
-        key = self.key(text)
-        entry = self._get(key)
+        entry = self._entry(text)
         if entry is None:
             document, tokens = _parse(text, max_tokens)
             entry = _Entry(document, len(text) + tokens * BYTES_PER_TOKEN + ENTRY_BYTES)
-            self._put(key, entry)
+            self._put(self.key(text), entry)
         return entry.document
 
     def derived(self, text: str, what: Hashable, compute: Callable[[DocumentNode], T]) -> T:
         """`what` of the document `text` (already parsed by `parse`), computed once per cached document;
         each time for a document that is not cached. Derived values are small (a list of errors, numbers):
         they count in the entry's fixed overhead."""
-        entry = self._get(self.key(text)) if len(text) <= MAX_CACHED_CHARS else None
+        entry = self._entry(text) if len(text) <= MAX_CACHED_CHARS else None
         if entry is None:
             return compute(self.parse(text))
         if what not in entry.derived:
@@ -110,6 +125,7 @@ class DocumentCache:
             self._entries.clear()
             self.weight = 0
             self._last_long = None
+            self._last = None
 
 
 def _parse(text: str, max_tokens: int) -> tuple[DocumentNode, int]:

@@ -244,8 +244,14 @@ async def paginate(
                 _PAGED.clear()
             _PAGED[key] = paged
     arguments = {**(params or {}), **{f"after_{i}": value for i, value in enumerate(values)}}
-    async with db.read() as session:
-        found = (await session.execute(paged, arguments)).all() if limit else []
+    if not limit:
+        found = []
+    elif narrow is None:
+        async with db.read() as session:
+            found = (await session.execute(paged, arguments)).all()
+    else:  # columns only: a Core read, without the ORM's session and its loading of entities
+        async with db.read_rows() as connection:
+            found = list((await connection.execute(paged, arguments)).all())
     has_next = len(found) > limit
     found = found[:limit]
     if narrow is None:

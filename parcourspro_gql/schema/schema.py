@@ -111,6 +111,7 @@ class ParcoursProSchema(strawberry.Schema):
                 root_value,
                 operation_name,
                 self.production,
+                self.process_errors,
             )
             if answered is not None:
                 return answered
