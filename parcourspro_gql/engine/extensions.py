@@ -105,13 +105,12 @@ class RequestGuards(SchemaExtension):
 
     def __init__(self, production: bool) -> None:
         self.production = production
-        self.rules = PRODUCTION_RULES if production else ()
         self.cost: int | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         context.parse_options["max_tokens"] = MAX_TOKENS
-        context.validation_rules = context.validation_rules + self.rules
+        context.validation_rules = request_rules(context.validation_rules, self.production)
         self._prepare(context)
         yield
         result = context.result
@@ -152,6 +151,13 @@ class RequestGuards(SchemaExtension):
         return cost_report(self.cost)
 
 
+def request_rules(base: tuple[type, ...], production: bool) -> tuple[type, ...]:
+    """The validation rules of a request: strawberry's (`base`: graphql-core's specified rules), and in
+    production the refusal of introspection. One composition for RequestGuards and passed_guards, whose
+    validations then share one cache entry."""
+    return (*base, *PRODUCTION_RULES) if production else base
+
+
 def _validation_errors(
     schema: GraphQLSchema, query: str, rules: tuple[type, ...], production: bool
 ) -> list[GraphQLError]:
@@ -178,7 +184,7 @@ def passed_guards(
     cost = document_cost(schema, query, document, operation_name, variables)
     if cost > BUDGET:
         return None
-    rules = (*specified_rules, *(PRODUCTION_RULES if production else ()))
+    rules = request_rules(tuple(specified_rules), production)
     if _validation_errors(schema, query, rules, production):
         return None
     return document, cost

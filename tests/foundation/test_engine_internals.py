@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLResolveInfo, specified_rules
 from graphql.execution import executor as graphql_executor
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -265,3 +265,11 @@ def test_the_resolve_info_that_an_operation_plan_builds():
     )
     assert GraphQLResolveInfoHelpers._fields == ("gather", "track")
     assert OperationType.QUERY.value == "query"
+
+
+def test_strawberrys_default_validation_rules_are_graphql_cores():
+    """passed_guards validates a planned query with graphql-core's specified rules, which RequestGuards finds
+    as strawberry's default: the same rules, hence the same answer and one cache entry."""
+    assert ExecutionContext(
+        query="{ __typename }", schema=None, allowed_operations=()
+    ).validation_rules == tuple(specified_rules)
