@@ -22,6 +22,12 @@ unusual on the way (a null where the schema forbids one, a value of another type
 missing, a serialisation refused with a GraphQLError) drops the plan's answer and completes the subtree the
 normal way, which gives the usual answer or the usual error: every step only reads.
 
+A page read narrow goes one step further (a row plan): when every field asked of its edges is a plain field
+of a type that declares its Fields (engine/rows.py: a registration, its session and its training, an edge's
+cursor), the edges are answered from the page's rows and the rows joined to them, and no API object is built
+for them (a Connection built by `of_rows` builds its edges only when something reads them: the normal way).
+The Fields are the ones the types build their objects from, so both ways read the same values.
+
 Any other exception in a shortcut is a bug of the shortcut (an attribute renamed, say): it still takes the
 normal way, so the client gets the usual answer, but engine/fallbacks.py logs it once per place and, under
 the tests, raises it.
@@ -57,8 +63,10 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from parcourspro_gql.engine.fallbacks import unexpected
+from parcourspro_gql.engine.rows import NOT_JOINED, Fields, Nested, RowItems
 
 # The marks set on a GraphQLField of the built schema by mark_fast_fields (attribute names on graphql-core's
 # own objects, which have no slots): at most one of LEAF, COMPUTED, ATTACHED.
@@ -117,6 +125,32 @@ class Step:
     plan: ObjectPlan | None = None
     resolves_when_missing: bool = False
     items_non_null: bool = False
+    # For a list whose item type declares its Fields, and every field asked below within them: the same plan
+    # answering from the rows of the list's RowItems, when its source holds them (see answer_object).
+    rows: RowPlan | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowStep:
+    """One response key of an object answered from its row. For a leaf `read` gives the value from the row
+    (the type's Fields) and `serialize` serialises it; for __typename `read` is the type's name; for an
+    attached object `read` finds its row (a Nested) and `plan` answers it."""
+
+    key: str
+    kind: int
+    read: Any
+    non_null: bool
+    serialize: Callable[[Any], Any] | None = None
+    passthrough: type | None = None
+    plan: RowPlan | None = None
+    resolves_when_missing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """An ObjectPlan read from rows: the steps of the fields asked of an object, from its type's Fields."""
+
+    steps: tuple[RowStep, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +471,7 @@ def _attached_step(
             non_null,
             plan=plan,
             items_non_null=isinstance(returned.of_type, GraphQLNonNull),
+            rows=row_plan_or_none(plan),
         )
     raise NoPlan
 
@@ -561,6 +596,12 @@ def answer_object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
         elif kind == TYPENAME_STEP:
             answer[step.key] = step.read
         else:  # an attached object or list
+            if step.rows is not None:
+                # A list that its source can give as rows (a page's edges, before any is built).
+                rows = getattr(source, "row_items", None)
+                if rows is not None and rows.attribute == step.read:
+                    answer[step.key] = answer_rows(step.rows, rows)
+                    continue
             value = getattr(source, step.read, None)
             if value is None:
                 # Null, unless the type forbids it or the field's resolver must load what was not attached.
@@ -569,6 +610,99 @@ def answer_object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
                 answer[step.key] = None
             else:
                 answer[step.key] = _answer(step, value)
+    return answer
+
+
+def row_plan_or_none(plan: ObjectPlan) -> RowPlan | None:
+    """The row plan of `plan`, or None when some field asked cannot be read from rows."""
+    try:
+        return row_plan(plan)
+    except NoPlan:
+        return None
+
+
+def row_plan(plan: ObjectPlan) -> RowPlan:
+    """`plan` answered from rows: each leaf by its type's Fields, each attached object by its Nested and the
+    row plan of its own type; NoPlan when a type declares no Fields or a field asked is not in them (a
+    computed leaf is named by its resolver's function), or for a list within the rows."""
+    fields = fields_of(plan.object_type)
+    if fields is None:
+        raise NoPlan
+    steps: list[RowStep] = []
+    for step in plan.steps:
+        if step.kind == TYPENAME_STEP:
+            steps.append(RowStep(step.key, TYPENAME_STEP, step.read, True))
+        elif step.kind in (LEAF_STEP, COMPUTED_STEP):
+            name = step.read if step.kind == LEAF_STEP else step.read.__name__
+            read = fields.leaves.get(name)
+            if read is None:
+                raise NoPlan
+            steps.append(RowStep(step.key, LEAF_STEP, read, step.non_null, step.serialize, step.passthrough))
+        elif step.kind == OBJECT_STEP:
+            nested: Nested | None = fields.nested.get(step.read)
+            if nested is None or step.plan is None:
+                raise NoPlan
+            steps.append(
+                RowStep(
+                    step.key,
+                    OBJECT_STEP,
+                    nested,
+                    step.non_null,
+                    plan=row_plan(step.plan),
+                    resolves_when_missing=step.resolves_when_missing,
+                )
+            )
+        else:
+            raise NoPlan
+    return RowPlan(tuple(steps))
+
+
+def fields_of(object_type: GraphQLObjectType) -> Fields | None:
+    """The Fields that the strawberry type behind `object_type` declares (ROW_FIELDS), if any."""
+    definition = object_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    fields = getattr(getattr(definition, "origin", None), "ROW_FIELDS", None)
+    return fields if isinstance(fields, Fields) else None
+
+
+def answer_rows(plan: RowPlan, rows: RowItems) -> list[dict[str, Any]]:
+    """A list's answer from its rows, as answer_object would give it from the objects built from them."""
+    related = rows.related
+    return [answer_row(plan, item, related) for item in rows.items]
+
+
+def answer_row(plan: RowPlan, values: Any, related: Any) -> dict[str, Any]:
+    """answer_object's loop over a row (its leaf branch is answer_object's, kept inline as there: a call per
+    leaf would cost a page of a hundred rows more than the rest of the loop)."""
+    answer: dict[str, Any] = {}
+    for step in plan.steps:
+        kind = step.kind
+        if kind == LEAF_STEP:
+            value = step.read(values)
+            if value is None:
+                if step.non_null:
+                    raise Unplanned
+                answer[step.key] = None
+                continue
+            if value.__class__ is step.passthrough:
+                answer[step.key] = value
+                continue
+            serialized = step.serialize(value)  # type: ignore[misc]
+            if serialized is None or serialized is Undefined:
+                raise Unplanned
+            answer[step.key] = serialized
+        elif kind == TYPENAME_STEP:
+            answer[step.key] = step.read
+        else:  # an attached object
+            row = step.read(values, related)
+            if row is NOT_JOINED:
+                raise Unplanned
+            if row is None:
+                if step.non_null or step.resolves_when_missing:
+                    raise Unplanned
+                answer[step.key] = None
+            else:
+                assert step.plan is not None
+                answer[step.key] = answer_row(step.plan, row, related)
     return answer
 
 

@@ -1,9 +1,13 @@
-"""Building API objects from ORM rows: their column values read from the instance's dict."""
+"""Building API objects from ORM rows (their column values read from the instance's dict), and the Fields that
+describe how a type's plain fields are read from a row: what its objects are built from, and what a row plan
+(engine/execution.py) answers a page from without building them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Protocol, TypeVar
 
 from parcourspro_gql.loaders.relations import NarrowRow
@@ -56,3 +60,71 @@ def build(make: Callable[[Values], T], row: Any) -> T:
         return make(row.__dict__)
     except KeyError:
         return make(Attributes(row))
+
+
+class Fields:
+    """How the plain fields of an API type are read from a row's values: for each attribute, the column it
+    copies as it is (a name) or a function of the values. It is the one description of those fields: the
+    type's `from_row` builds its objects from it, and a row plan (engine/execution.py) answers from it
+    straight from a page's rows, without building the objects. `nested` names the attached objects that a
+    row plan may follow: for each attribute, how to find the row of the object (see Related and Itself).
+
+    A type declares it as its class attribute ROW_FIELDS; a row plan answers only the fields it names."""
+
+    __slots__ = ("leaves", "nested")
+
+    def __init__(self, nested: dict[str, Nested] | None = None, **leaves: str | Callable[[Any], Any]) -> None:
+        self.leaves: dict[str, Callable[[Any], Any]] = {
+            name: itemgetter(read) if isinstance(read, str) else read for name, read in leaves.items()
+        }
+        self.nested: dict[str, Nested] = nested or {}
+
+    def values(self, values: Values) -> dict[str, Any]:
+        """Every leaf's value, by attribute (what `from_row` passes to the type)."""
+        return {name: read(values) for name, read in self.leaves.items()}
+
+
+class Nested(Protocol):
+    def __call__(self, values: Any, related: Mapping[str, Mapping[Any, Any]], /) -> Any: ...
+
+
+# What a Nested gives when the page did not read the rows it looks in: the row plan cannot answer.
+NOT_JOINED: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """The attached object is the row of `relation` (read narrow: loaders/relations.py's Joins.narrow_rows)
+    whose id is the value of `column`; None when the link is null or the join found nothing, NOT_JOINED
+    when the relation was not read narrow with the page."""
+
+    relation: str
+    column: str
+
+    def __call__(self, values: Any, related: Mapping[str, Mapping[Any, Any]]) -> Any:
+        rows = related.get(self.relation)
+        if rows is None:
+            return NOT_JOINED
+        key = values[self.column]
+        return None if key is None else rows.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Itself:
+    """The attached object's row is the item at `index` of the row (an edge's node: its page row)."""
+
+    index: int
+
+    def __call__(self, values: Any, related: Mapping[str, Mapping[Any, Any]]) -> Any:
+        return values[self.index]
+
+
+@dataclass(frozen=True, slots=True)
+class RowItems:
+    """What a row plan answers the list `attribute` of an object from, instead of the objects: one item per
+    object of the list (an edge's: its key and its page row, read narrow), and the rows joined to the page
+    by relation name and id."""
+
+    attribute: str
+    items: list[Any]
+    related: Mapping[str, Mapping[Any, Any]]

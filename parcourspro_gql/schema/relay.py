@@ -17,6 +17,7 @@ from strawberry.types.nodes import SelectedField
 from parcourspro_gql.domain.errors import DomainError, ErrorCode
 from parcourspro_gql.domain.ids import global_id
 from parcourspro_gql.domain.structures import EXACT_COUNT_LIMIT
+from parcourspro_gql.engine.rows import Fields, Itself, RowItems
 from parcourspro_gql.loaders.pagination import Keyed, Page, PaginationError, Total, encode_cursor, paginate
 from parcourspro_gql.schema.context import Info
 
@@ -79,11 +80,20 @@ class Edge(Generic[NodeT]):
         return encode_cursor(self.key)
 
 
+# An edge read from its row (RowItems' item: the key and the page row), as `cursor` and `node` read it.
+Edge.ROW_FIELDS = Fields(  # type: ignore[attr-defined]
+    nested={"node": Itself(1)}, cursor=lambda item: encode_cursor(item[0])
+)
+
+
 @strawberry.type
 class Connection(Generic[NodeT]):
     page_info: PageInfo
     edges: list[Edge[NodeT]]
     _count: strawberry.Private[Callable[[], Awaitable[Total]]]
+    # The page's rows, when a row plan may answer the edges from them (engine/execution.py): the edges are
+    # then built only when something reads them (see __getattr__).
+    row_items: strawberry.Private[RowItems | None] = None
 
     @strawberry.field(description="Number of objects over all pages (one more statement, only when asked).")
     async def total_count(self) -> int:
@@ -99,17 +109,47 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def from_page(cls, page: Page[Any], to_node: Callable[[Any], NodeT]) -> Connection[NodeT]:
-        edges = [Edge(node=to_node(row), key=key) for key, row in zip(page.keys, page.rows, strict=True)]
-        return cls(
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                first_key=page.keys[0] if page.keys else None,
-                last_key=page.keys[-1] if page.keys else None,
-            ),
-            edges=edges,
+        return cls(page_info=_page_info(page), edges=_edges(page, to_node), _count=once(page.count))
+
+    @classmethod
+    def of_rows(
+        cls, page: Page[Any], nodes: Callable[[], Callable[[Any], NodeT]], related: Mapping[str, Any]
+    ) -> Connection[NodeT]:
+        """The connection of a page read narrow whose edges a row plan may answer from the rows (with the
+        rows `related` to them): its edges are built, with the nodes that `nodes()` builds, only when read."""
+        connection = cls(
+            page_info=_page_info(page),
+            edges=[],
             _count=once(page.count),
+            row_items=RowItems("edges", list(zip(page.keys, page.rows, strict=True)), related),
         )
+        del connection.edges
+        connection._nodes = nodes  # type: ignore[attr-defined]
+        return connection
+
+    def __getattr__(self, name: str) -> Any:
+        """Only called for an attribute the object does not hold: the edges of a connection made by
+        `of_rows` that nothing read yet, built now (once)."""
+        nodes = self.__dict__.get("_nodes") if name == "edges" else None
+        if nodes is None or self.row_items is None:
+            raise AttributeError(name)
+        page_rows = self.row_items.items
+        to_node = nodes()
+        self.edges = [Edge(node=to_node(row), key=key) for key, row in page_rows]
+        return self.edges
+
+
+def _page_info(page: Page[Any]) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
+        first_key=page.keys[0] if page.keys else None,
+        last_key=page.keys[-1] if page.keys else None,
+    )
+
+
+def _edges(page: Page[Any], to_node: Callable[[Any], NodeT]) -> list[Edge[NodeT]]:
+    return [Edge(node=to_node(row), key=key) for key, row in zip(page.keys, page.rows, strict=True)]
 
 
 def once(count: Callable[[], Awaitable[Total]]) -> Callable[[], Awaitable[Total]]:
@@ -190,6 +230,7 @@ async def connection(
     search: bool = False,
     keyed: Keyed | None = None,
     narrow: tuple[str, ...] | None = None,
+    related: Callable[[Page[Any]], Mapping[str, Any]] | None = None,
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
@@ -197,7 +238,9 @@ async def connection(
     (with what `widen` joined), returns the function that builds each node with its relations attached, so
     nested fields read plain objects instead of each awaiting a loader. `search` marks a filter that has no
     maintained count (a search): its `totalCount`, when asked, comes with the page (see paginate's
-    `total_in_page`) instead of running the search again; `keyed` and `narrow` are paginate's.
+    `total_in_page`) instead of running the search again; `keyed` and `narrow` are paginate's. With `narrow`
+    and `related` (the rows joined to the page by relation, from the page), the edges may be answered from
+    the rows by a row plan, and are built (with `preload`) only when read.
     """
     try:
         page = await paginate(
@@ -217,6 +260,10 @@ async def connection(
         )
     except PaginationError as error:
         raise bad_argument(error) from error
+    if narrow is not None and related is not None:
+        found = related(page)
+        nodes = (lambda: preload(page)) if preload is not None else (lambda: to_node)
+        return Connection.of_rows(page, nodes, found)
     if preload is not None:
         to_node = preload(page)
     return Connection.from_page(page, to_node)

@@ -24,6 +24,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as create
 from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.schema.name_converter import NameConverter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
@@ -33,6 +34,8 @@ from strawberry.types.info import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from parcourspro_gql.engine.execution import FastPathExecutionContext
+from parcourspro_gql.schema.registrations.types import Registration
+from parcourspro_gql.schema.relay import Edge
 from parcourspro_gql.schema.schema import build_schema
 
 # graphql-core's executor: the methods the engine overrides or calls, with their parameters (self first).
@@ -232,6 +235,18 @@ def test_strawberry_marks_its_default_resolver_and_keeps_its_graphql_core_schema
     assert list(inspect.signature(resolver.wrapped_func).parameters) == ["self"]
     assert [field.python_name for field in definition.fields] == ["name", "computed"]
     assert schema.config.name_converter.get_graphql_name(definition.fields[0]) == "name"
+
+
+def test_a_graphql_type_keeps_the_strawberry_definition_it_was_built_from():
+    """Row plans find a type's Fields (ROW_FIELDS) on the class behind its definition, which strawberry keeps
+    in the GraphQL type's extensions; a generic type's specialisation (an edge of registrations) inherits it."""
+    schema = build_schema(production=False)
+    key = GraphQLCoreConverter.DEFINITION_BACKREF
+    for name, owner in (("Registration", Registration), ("RegistrationEdge", Edge)):
+        definition = schema._schema.type_map[name].extensions[key]
+        assert isinstance(definition, StrawberryObjectDefinition)
+        assert issubclass(definition.origin, owner)
+        assert getattr(definition.origin, "ROW_FIELDS", None) is owner.ROW_FIELDS
 
 
 def test_an_object_types_is_type_of_reads_only_the_value():

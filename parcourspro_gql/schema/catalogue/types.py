@@ -14,7 +14,7 @@ from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.domain.documents import days_between
 from parcourspro_gql.domain.errors import DomainError
 from parcourspro_gql.engine.execution import attached
-from parcourspro_gql.engine.rows import NOT_READ, build, columns
+from parcourspro_gql.engine.rows import NOT_READ, Fields, Related, build
 from parcourspro_gql.loaders.catalogue import SessionsKey
 from parcourspro_gql.loaders.pagination import Page, Total, encode_cursor, page_size
 from parcourspro_gql.permissions import IsAuthenticated, IsProviderOf
@@ -72,31 +72,7 @@ class TrainingSession(Node):
 
     @classmethod
     def from_row(cls, row: models.TrainingSession, training: Training | None = None) -> TrainingSession:
-        return build(
-            lambda v: cls(
-                id=strawberry.ID(to_global_id("TrainingSession", v["id"])),
-                pk=v["id"],
-                training_pk=v["training_id"],
-                seats_left=v["capacity"] - v["seats_taken"] if v["seats_taken"] is not None else NOT_READ,
-                second_phase_opens_at=v["second_phase_at"],
-                training_obj=training,
-                status=SessionStatus.CANCELLED if v["cancelled_at"] else SessionStatus.SCHEDULED,
-                contact=v["contact"] or None,
-                **columns(
-                    v,
-                    "cancellation_reason",
-                    "min_participants",
-                    "starts_at",
-                    "ends_at",
-                    "location",
-                    "capacity",
-                    "registration_opens_at",
-                    "registration_closes_at",
-                    "half_days",
-                ),
-            ),
-            row,
-        )
+        return build(lambda v: cls(**SESSION_FIELDS.values(v), training_obj=training), row)
 
     @strawberry.field(
         description="People on the waiting list, in order (a person holding a seat offer has left it: his seat "
@@ -162,26 +138,7 @@ class Training(Node):
 
     @classmethod
     def from_row(cls, row: models.Training, provider: Structure | None = None) -> Training:
-        return build(
-            lambda v: cls(
-                id=strawberry.ID(to_global_id("Training", v["id"])),
-                pk=v["id"],
-                provider_pk=v["provider_structure_id"],
-                provider_obj=provider,
-                **columns(
-                    v,
-                    "title",
-                    "description",
-                    "objectives",
-                    "content",
-                    "assessment",
-                    "format",
-                    "reserved_to_members",
-                    "duration_hours",
-                ),
-            ),
-            row,
-        )
+        return build(lambda v: cls(**TRAINING_FIELDS.values(v), provider_obj=provider), row)
 
     @strawberry.field(
         description="Whether the caller keeps this training in his favourites (false when anonymous)."
@@ -241,6 +198,44 @@ async def training_node(info: Info, pk: int) -> Training | None:
 async def session_node(info: Info, pk: int) -> TrainingSession | None:
     row = await info.context.loaders.session_by_id.load(pk)
     return TrainingSession.from_row(row) if row else None
+
+
+# The plain fields of a session and of a training, read from their rows (engine/rows.py's Fields): what
+# `from_row` builds them from, and what a row plan answers a page's sessions and trainings from.
+SESSION_FIELDS = Fields(
+    nested={"training_obj": Related("training", "training_id")},
+    id=lambda v: strawberry.ID(to_global_id("TrainingSession", v["id"])),
+    pk="id",
+    training_pk="training_id",
+    seats_left=lambda v: v["capacity"] - v["seats_taken"] if v["seats_taken"] is not None else NOT_READ,
+    second_phase_opens_at="second_phase_at",
+    status=lambda v: SessionStatus.CANCELLED if v["cancelled_at"] else SessionStatus.SCHEDULED,
+    contact=lambda v: v["contact"] or None,
+    cancellation_reason="cancellation_reason",
+    min_participants="min_participants",
+    starts_at="starts_at",
+    ends_at="ends_at",
+    location="location",
+    capacity="capacity",
+    registration_opens_at="registration_opens_at",
+    registration_closes_at="registration_closes_at",
+    half_days="half_days",
+)
+TRAINING_FIELDS = Fields(
+    id=lambda v: strawberry.ID(to_global_id("Training", v["id"])),
+    pk="id",
+    provider_pk="provider_structure_id",
+    title="title",
+    description="description",
+    objectives="objectives",
+    content="content",
+    assessment="assessment",
+    format="format",
+    reserved_to_members="reserved_to_members",
+    duration_hours="duration_hours",
+)
+TrainingSession.ROW_FIELDS = SESSION_FIELDS  # type: ignore[attr-defined]
+Training.ROW_FIELDS = TRAINING_FIELDS  # type: ignore[attr-defined]
 
 
 @strawberry.type

@@ -17,7 +17,7 @@ from parcourspro_gql.domain import decisions, evaluations
 from parcourspro_gql.domain import documents as paperwork
 from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.engine.execution import attached
-from parcourspro_gql.engine.rows import ROW_SHORTCUT, build
+from parcourspro_gql.engine.rows import ROW_SHORTCUT, Fields, Related, build
 from parcourspro_gql.loaders.decisions import DecisionKey
 from parcourspro_gql.loaders.pagination import Page
 from parcourspro_gql.loaders.relations import REGISTRATION_RELATIONS, Joins, NarrowRow
@@ -206,13 +206,8 @@ class Registration(Node):
     ) -> Registration:
         return build(
             lambda v: cls(
-                id=strawberry.ID(to_global_id("Registration", v["id"])),
+                **REGISTRATION_FIELDS.values(v),
                 row=row,
-                motivation=v["motivation"],
-                status=v["status"],
-                category=rules.CATEGORY_OF[v["status"]],
-                over_structure_cap=v["over_structure_cap"],
-                requested_at=v["requested_at"],
                 employer_decision=Decision.of(
                     decisions.Slot.EMPLOYER,
                     row,
@@ -237,7 +232,6 @@ class Registration(Node):
                     v["cancellation_reason"],
                     deciders,
                 ),
-                attendance_rate=v["attendance_rate"],
                 seat_offer=SeatOffer(offered_at=v["offered_seat_at"], expires_at=v["offer_expires_at"])
                 if v["offer_expires_at"] is not None and v["status"] is models.RegistrationStatus.WAITLISTED
                 else None,
@@ -334,7 +328,26 @@ class Registration(Node):
             shape=(listing.shape, joins.shape),
             narrow=joins.narrow,
             count_statement=listing.count_statement(),
+            related=lambda page: joins.narrow_rows(page, info.context.loaders),
         )
+
+
+# The plain fields of a registration, read from its row (engine/rows.py's Fields): what `from_row` builds it
+# from, and what a row plan answers a page's registrations from, with their sessions and trainings.
+REGISTRATION_FIELDS = Fields(
+    nested={
+        "session_obj": Related("session", "session_id"),
+        "training_obj": Related("training", "training_id"),
+    },
+    id=lambda v: strawberry.ID(to_global_id("Registration", v["id"])),
+    motivation="motivation",
+    status="status",
+    category=lambda v: rules.CATEGORY_OF[v["status"]],
+    over_structure_cap="over_structure_cap",
+    requested_at="requested_at",
+    attendance_rate="attendance_rate",
+)
+Registration.ROW_FIELDS = REGISTRATION_FIELDS  # type: ignore[attr-defined]
 
 
 def _asked_names(info: Info) -> set[str]:
