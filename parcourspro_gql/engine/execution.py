@@ -600,8 +600,11 @@ def answer_object(plan: ObjectPlan, source: Any) -> dict[str, Any]:
                 # A list that its source can give as rows (a page's edges, before any is built).
                 rows = getattr(source, "row_items", None)
                 if rows is not None and rows.attribute == step.read:
-                    answer[step.key] = answer_rows(step.rows, rows)
-                    continue
+                    try:
+                        answer[step.key] = answer_rows(step.rows, rows)
+                        continue
+                    except Unplanned:
+                        pass  # the objects, below, answer (or misfit as they would have)
             value = getattr(source, step.read, None)
             if value is None:
                 # Null, unless the type forbids it or the field's resolver must load what was not attached.

@@ -41,11 +41,6 @@ class Attributes:
         return getattr(self._row, name)
 
 
-def columns(values: Values, *names: str) -> dict[str, Any]:
-    """The values of the columns that a field of the same name copies as they are."""
-    return {name: values[name] for name in names}
-
-
 def build(make: Callable[[Values], T], row: Any) -> T:
     """`make(values)` with the row's instance dict as the values: a loaded column is read there without the
     ORM's attribute descriptor, about four times faster (a page of 100 registrations reads some 5,000). When

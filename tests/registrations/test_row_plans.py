@@ -15,6 +15,7 @@ from differential import TWIN_RUNNING
 from test_views import populate
 from world import World
 
+from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.catalogue.types import Training, TrainingSession
 from parcourspro_gql.schema.registrations.types import Registration
 
@@ -26,7 +27,7 @@ HISTORY = """{ me { registrations(first: 20) { edges { node { id status category
 def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The API objects that the app under test built from rows, by type name (the twin's are left out)."""
     names: list[str] = []
-    for cls in (Registration, TrainingSession, Training):
+    for cls in (Registration, TrainingSession, Training, Account):
         original = vars(cls)["from_row"].__func__
 
         def counted(owner: type, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
@@ -60,11 +61,35 @@ async def test_a_history_is_answered_from_its_rows(world: World, settings: Any, 
     ]
     assert nodes[0]["category"] == "REQUESTED"
     if settings.fast_paths:
-        assert built == []  # no registration, session nor training built
+        assert built == ["Account"]  # the caller, for `me`; no registration, session nor training
     else:
         assert built.count("Registration") == 4
         assert built.count("TrainingSession") == 4
     assert len(sessions) == 4
+
+
+async def test_an_overview_with_its_beneficiaries_is_answered_from_its_rows(
+    world: World, settings: Any, built: list[str]
+):
+    _, _, _, employer, _, _ = await populate(world, 6)
+    answer = await world.as_(
+        employer,
+        """{ employerOverview { pendingCount registrations(first: 10) { edges { node { id status
+             beneficiary { id firstName lastName email }
+             session { id startsAt endsAt training { id title } } } } } } }""",
+    )
+    assert "errors" not in answer, answer
+    nodes = [edge["node"] for edge in answer["data"]["employerOverview"]["registrations"]["edges"]]
+    assert len(nodes) == 6
+    # Six people, each his own account, over the 5 trainings of the population.
+    assert len({node["beneficiary"]["id"] for node in nodes}) == 6
+    assert {pk_of(node["beneficiary"]["id"])[0] for node in nodes} == {"Account"}
+    assert all(node["beneficiary"]["email"] and node["beneficiary"]["lastName"] for node in nodes)
+    assert len({node["session"]["training"]["id"] for node in nodes}) == 5
+    if settings.fast_paths:
+        assert built == []  # no registration, beneficiary, session nor training built
+    else:
+        assert built.count("Registration") == 6
 
 
 async def test_cursors_and_typenames_from_rows_page_on(world: World, settings: Any, built: list[str]):
@@ -86,7 +111,7 @@ async def test_cursors_and_typenames_from_rows_page_on(world: World, settings: A
     assert len(set(seen)) == 5
     assert not connection["pageInfo"]["hasNextPage"]
     if settings.fast_paths:
-        assert built == []
+        assert built == ["Account"] * 3  # the caller, for each `me`
 
 
 async def test_a_field_that_rows_do_not_describe_builds_the_objects(
@@ -112,4 +137,4 @@ async def test_a_field_that_rows_do_not_describe_builds_the_objects(
         pk_of(node["id"])[1] for node in nodes
     ]
     if settings.fast_paths:
-        assert built == []
+        assert built == ["Account"]

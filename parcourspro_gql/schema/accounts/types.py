@@ -10,7 +10,7 @@ import strawberry
 from parcourspro_gql import models
 from parcourspro_gql.domain import accounts, catalogue, years
 from parcourspro_gql.domain import registrations as rules
-from parcourspro_gql.engine.rows import build, columns
+from parcourspro_gql.engine.rows import Fields, build
 from parcourspro_gql.permissions import IsAuthenticated, IsSelfOrEmployerOf, forbidden
 from parcourspro_gql.schema.context import Info
 from parcourspro_gql.schema.enums import AffiliationStatus, RegistrationCategory, Role
@@ -61,24 +61,7 @@ class Account(Node):
 
     @classmethod
     def from_row(cls, row: models.Account) -> Account:
-        return build(
-            lambda v: cls(
-                id=strawberry.ID(to_global_id("Account", v["id"])),
-                pk=v["id"],
-                structure_pk=v["structure_id"],
-                email_verified=v["email_verified_at"] is not None,
-                **columns(
-                    v,
-                    "email",
-                    "first_name",
-                    "last_name",
-                    "affiliation_status",
-                    "affiliation_requested_at",
-                    "disabled_at",
-                ),
-            ),
-            row,
-        )
+        return build(lambda v: cls(**ACCOUNT_ROW.values(v)), row)
 
     @strawberry.field
     async def structure(self, info: Info) -> LazyStructure | None:
@@ -178,6 +161,23 @@ class Account(Node):
         if info.context.viewer.account_id != self.pk:
             raise forbidden()
         return await info.context.loaders.unread_notification_count_by_account_id.load(self.pk)
+
+
+# An account's plain fields, read from its row (engine/rows.py's Fields): what `from_row` builds it from, and
+# what a row plan answers a page's beneficiaries from.
+ACCOUNT_ROW = Fields(
+    id=lambda v: strawberry.ID(to_global_id("Account", v["id"])),
+    pk="id",
+    structure_pk="structure_id",
+    email_verified=lambda v: v["email_verified_at"] is not None,
+    email="email",
+    first_name="first_name",
+    last_name="last_name",
+    affiliation_status="affiliation_status",
+    affiliation_requested_at="affiliation_requested_at",
+    disabled_at="disabled_at",
+)
+Account.ROW_FIELDS = ACCOUNT_ROW  # type: ignore[attr-defined]
 
 
 @node_resolver("Account")

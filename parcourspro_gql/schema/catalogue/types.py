@@ -72,7 +72,7 @@ class TrainingSession(Node):
 
     @classmethod
     def from_row(cls, row: models.TrainingSession, training: Training | None = None) -> TrainingSession:
-        return build(lambda v: cls(**SESSION_FIELDS.values(v), training_obj=training), row)
+        return build(lambda v: cls(**SESSION_ROW.values(v), training_obj=training), row)
 
     @strawberry.field(
         description="People on the waiting list, in order (a person holding a seat offer has left it: his seat "
@@ -138,7 +138,7 @@ class Training(Node):
 
     @classmethod
     def from_row(cls, row: models.Training, provider: Structure | None = None) -> Training:
-        return build(lambda v: cls(**TRAINING_FIELDS.values(v), provider_obj=provider), row)
+        return build(lambda v: cls(**TRAINING_ROW.values(v), provider_obj=provider), row)
 
     @strawberry.field(
         description="Whether the caller keeps this training in his favourites (false when anonymous)."
@@ -202,7 +202,7 @@ async def session_node(info: Info, pk: int) -> TrainingSession | None:
 
 # The plain fields of a session and of a training, read from their rows (engine/rows.py's Fields): what
 # `from_row` builds them from, and what a row plan answers a page's sessions and trainings from.
-SESSION_FIELDS = Fields(
+SESSION_ROW = Fields(
     nested={"training_obj": Related("training", "training_id")},
     id=lambda v: strawberry.ID(to_global_id("TrainingSession", v["id"])),
     pk="id",
@@ -221,7 +221,7 @@ SESSION_FIELDS = Fields(
     registration_closes_at="registration_closes_at",
     half_days="half_days",
 )
-TRAINING_FIELDS = Fields(
+TRAINING_ROW = Fields(
     id=lambda v: strawberry.ID(to_global_id("Training", v["id"])),
     pk="id",
     provider_pk="provider_structure_id",
@@ -234,8 +234,8 @@ TRAINING_FIELDS = Fields(
     reserved_to_members="reserved_to_members",
     duration_hours="duration_hours",
 )
-TrainingSession.ROW_FIELDS = SESSION_FIELDS  # type: ignore[attr-defined]
-Training.ROW_FIELDS = TRAINING_FIELDS  # type: ignore[attr-defined]
+TrainingSession.ROW_FIELDS = SESSION_ROW  # type: ignore[attr-defined]
+Training.ROW_FIELDS = TRAINING_ROW  # type: ignore[attr-defined]
 
 
 @strawberry.type

@@ -206,7 +206,7 @@ class Registration(Node):
     ) -> Registration:
         return build(
             lambda v: cls(
-                **REGISTRATION_FIELDS.values(v),
+                **REGISTRATION_ROW.values(v),
                 row=row,
                 employer_decision=Decision.of(
                     decisions.Slot.EMPLOYER,
@@ -334,8 +334,9 @@ class Registration(Node):
 
 # The plain fields of a registration, read from its row (engine/rows.py's Fields): what `from_row` builds it
 # from, and what a row plan answers a page's registrations from, with their sessions and trainings.
-REGISTRATION_FIELDS = Fields(
+REGISTRATION_ROW = Fields(
     nested={
+        "beneficiary_obj": Related("beneficiary", "beneficiary_id"),
         "session_obj": Related("session", "session_id"),
         "training_obj": Related("training", "training_id"),
     },
@@ -347,7 +348,7 @@ REGISTRATION_FIELDS = Fields(
     requested_at="requested_at",
     attendance_rate="attendance_rate",
 )
-Registration.ROW_FIELDS = REGISTRATION_FIELDS  # type: ignore[attr-defined]
+Registration.ROW_FIELDS = REGISTRATION_ROW  # type: ignore[attr-defined]
 
 
 def _asked_names(info: Info) -> set[str]:
