@@ -83,15 +83,15 @@ class Nested(Protocol):
     def __call__(self, values: Any, related: Mapping[str, Mapping[Any, Any]], /) -> Any: ...
 
 
-# What a Nested gives when the page did not read the rows it looks in: the row plan cannot answer.
+# What a Nested gives when the page did not read the row it looks for narrow: the row plan cannot answer.
 NOT_JOINED: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """The attached object is the row of `relation` (read narrow: loaders/relations.py's Joins.narrow_rows)
-    whose id is the value of `column`; None when the link is null or the join found nothing, NOT_JOINED
-    when the relation was not read narrow with the page."""
+    """The attached object is the row of `relation` (as loaders/relations.py's Joins.rows found them) whose id
+    is the value of `column`; None when the link is null or the join found nothing, NOT_JOINED when the
+    relation was not joined or not read narrow (an entity, which the Fields do not read)."""
 
     relation: str
     column: str
@@ -101,7 +101,8 @@ class Related:
         if rows is None:
             return NOT_JOINED
         key = values[self.column]
-        return None if key is None else rows.get(key)
+        row = None if key is None else rows.get(key)
+        return NOT_JOINED if row is not None and row.__class__ is not NarrowRow else row
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,15 +157,6 @@ class Joins:
             statement = relation.join(statement, columns)
         return statement
 
-    def narrow_rows(self, page: Page[Any], loaders: Loaders) -> dict[str, dict[int, Any]]:
-        """`rows`, of the relations read narrow only (each row a NarrowRow): what a row plan may read."""
-        found = self.rows(page, loaders)
-        return {
-            relation.name: found[relation.name]
-            for relation, columns in zip(self.relations, self.columns, strict=True)
-            if columns is not None
-        }
-
     def rows(self, page: Page[Any], loaders: Loaders) -> dict[str, dict[int, Any]]:
         """Each relation's rows by id, as the page read them (a NarrowRow when read narrow); the request's
         loaders are primed with the entities so that any other field asking for one reads it without a

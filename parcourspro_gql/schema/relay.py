@@ -94,6 +94,7 @@ class Connection(Generic[NodeT]):
     # The page's rows, when a row plan may answer the edges from them (engine/execution.py): the edges are
     # then built only when something reads them (see __getattr__).
     row_items: strawberry.Private[RowItems | None] = None
+    build_nodes: strawberry.Private[Callable[[], Callable[[Any], Any]] | None] = None
 
     @strawberry.field(description="Number of objects over all pages (one more statement, only when asked).")
     async def total_count(self) -> int:
@@ -122,20 +123,18 @@ class Connection(Generic[NodeT]):
             edges=[],
             _count=once(page.count),
             row_items=RowItems("edges", list(zip(page.keys, page.rows, strict=True)), related),
+            build_nodes=nodes,
         )
-        del connection.edges
-        connection._nodes = nodes  # type: ignore[attr-defined]
+        del connection.edges  # built by __getattr__ when first read
         return connection
 
     def __getattr__(self, name: str) -> Any:
         """Only called for an attribute the object does not hold: the edges of a connection made by
         `of_rows` that nothing read yet, built now (once)."""
-        nodes = self.__dict__.get("_nodes") if name == "edges" else None
-        if nodes is None or self.row_items is None:
+        if name != "edges" or self.build_nodes is None or self.row_items is None:
             raise AttributeError(name)
-        page_rows = self.row_items.items
-        to_node = nodes()
-        self.edges = [Edge(node=to_node(row), key=key) for key, row in page_rows]
+        to_node = self.build_nodes()
+        self.edges = [Edge(node=to_node(row), key=key) for key, row in self.row_items.items]
         return self.edges
 
 
@@ -221,7 +220,7 @@ async def connection(
     to_node: Callable[[Any], NodeT],
     first: int | None,
     after: str | None,
-    preload: Callable[[Page[Any]], Callable[[Any], NodeT]] | None = None,
+    preload: Callable[[Page[Any], Mapping[str, Any]], Callable[[Any], NodeT]] | None = None,
     widen: Callable[[Select[Any]], Select[Any]] | None = None,
     params: Mapping[str, Any] | None = None,
     shape: Hashable | None = None,
@@ -234,13 +233,14 @@ async def connection(
 ) -> Connection[NodeT]:
     """One page of `statement` as a connection; a bad `first` or `after` is a top-level INVALID_INPUT error.
 
-    `widen`, `params`, `shape`, `descending` and `count_statement` are paginate's. `preload`, given the page
-    (with what `widen` joined), returns the function that builds each node with its relations attached, so
-    nested fields read plain objects instead of each awaiting a loader. `search` marks a filter that has no
+    `widen`, `params`, `shape`, `descending` and `count_statement` are paginate's. `related`, given the page
+    (with what `widen` joined), returns the rows joined to it by relation name and id; `preload`, given the
+    page and those rows, returns the function that builds each node with its relations attached, so nested
+    fields read plain objects instead of each awaiting a loader. `search` marks a filter that has no
     maintained count (a search): its `totalCount`, when asked, comes with the page (see paginate's
-    `total_in_page`) instead of running the search again; `keyed` and `narrow` are paginate's. With `narrow`
-    and `related` (the rows joined to the page by relation, from the page), the edges may be answered from
-    the rows by a row plan, and are built (with `preload`) only when read.
+    `total_in_page`) instead of running the search again; `keyed` and `narrow` are paginate's. A page read
+    `narrow` with its `related` rows may have its edges answered from the rows by a row plan: they are built
+    (with `preload`) only when read.
     """
     try:
         page = await paginate(
@@ -260,12 +260,12 @@ async def connection(
         )
     except PaginationError as error:
         raise bad_argument(error) from error
+    found = related(page) if related is not None else {}
     if narrow is not None and related is not None:
-        found = related(page)
-        nodes = (lambda: preload(page)) if preload is not None else (lambda: to_node)
+        nodes = (lambda: preload(page, found)) if preload is not None else (lambda: to_node)
         return Connection.of_rows(page, nodes, found)
     if preload is not None:
-        to_node = preload(page)
+        to_node = preload(page, found)
     return Connection.from_page(page, to_node)
 
 

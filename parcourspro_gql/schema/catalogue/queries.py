@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,7 +22,10 @@ from parcourspro_gql.schema.relay import Connection, bad_argument, connection, p
 from parcourspro_gql.schema.structures.types import Structure
 
 
-def _with_their_training(page: Page[Any]) -> Callable[[models.TrainingSession], TrainingSession]:
+def _with_their_training(
+    page: Page[Any], _related: Mapping[str, Any]
+) -> Callable[[models.TrainingSession], TrainingSession]:
+    """A page's sessions with the training (and its provider) that the page joined to each."""
     trainings = {
         training.id: Training.from_row(training, Structure.from_row(provider))
         for training, provider in page.joined

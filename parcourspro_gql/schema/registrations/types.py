@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,8 +19,7 @@ from parcourspro_gql.domain import registrations as rules
 from parcourspro_gql.engine.execution import attached
 from parcourspro_gql.engine.rows import ROW_SHORTCUT, Fields, Related, build
 from parcourspro_gql.loaders.decisions import DecisionKey
-from parcourspro_gql.loaders.pagination import Page
-from parcourspro_gql.loaders.relations import REGISTRATION_RELATIONS, Joins, NarrowRow
+from parcourspro_gql.loaders.relations import REGISTRATION_RELATIONS, NarrowRow
 from parcourspro_gql.schema.accounts.types import Account
 from parcourspro_gql.schema.catalogue.types import REGISTRATION_ORDER, Training, TrainingSession
 from parcourspro_gql.schema.context import Info
@@ -322,13 +321,13 @@ class Registration(Node):
             Registration.from_row,
             first,
             after,
-            preload=lambda page: preload(info, page, joins),
+            preload=lambda page, found: preload(info, found),
             widen=joins.widen,
             params=listing.params,
             shape=(listing.shape, joins.shape),
             narrow=joins.narrow,
             count_statement=listing.count_statement(),
-            related=lambda page: joins.narrow_rows(page, info.context.loaders),
+            related=lambda page: joins.rows(page, info.context.loaders),
         )
 
 
@@ -375,12 +374,11 @@ def _asked_names(info: Info) -> set[str]:
 
 
 def preload(
-    info: Info, page: Page[models.Registration], joins: Joins
+    info: Info, found: Mapping[str, Mapping[int, Any]]
 ) -> Callable[[models.Registration], Registration]:
-    """Builds the objects around each registration of the page from the rows joined to it, so that every
-    nested field reads a plain object: no statement and no task per row (the request's loaders are primed
-    with them too, by `Joins.rows`)."""
-    found = joins.rows(page, info.context.loaders)
+    """Builds the objects around each registration of a page from the rows joined to it (`found`, by
+    `Joins.rows`, which primed the request's loaders with them too), so that every nested field reads a
+    plain object: no statement and no task per row."""
     people: dict[int, Any] = {}
     for name in ("beneficiary", "employerDecision", "providerDecision", "cancellation"):
         for pk, row in found.get(name, {}).items():
